@@ -1,0 +1,78 @@
+"""Registry of seeded scikit-learn learners.
+
+Every learner runs single-threaded (``n_jobs=1``): algrid parallelises across experiments, and a learner that
+grabs every core (as random forests did in the prior study) only oversubscribes the machine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.naive_bayes import GaussianNB
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.neural_network import MLPClassifier
+from sklearn.svm import SVC
+from sklearn.tree import DecisionTreeClassifier
+
+
+def _rf(seed: int) -> Any:
+    return RandomForestClassifier(n_estimators=100, n_jobs=1, random_state=seed)
+
+
+def _svm_rbf(seed: int) -> Any:
+    return SVC(kernel="rbf", probability=True, random_state=seed)
+
+
+def _mlp(seed: int) -> Any:
+    return MLPClassifier(hidden_layer_sizes=(100,), max_iter=200, random_state=seed)
+
+
+def _lr(seed: int) -> Any:
+    return LogisticRegression(max_iter=1000, random_state=seed)
+
+
+def _dt(seed: int) -> Any:
+    return DecisionTreeClassifier(random_state=seed)
+
+
+def _knn(seed: int) -> Any:
+    # n_neighbors is capped at fit time by the loop's wrapper when fewer samples are labelled.
+    return KNeighborsClassifier(n_neighbors=5, n_jobs=1)
+
+
+def _gnb(seed: int) -> Any:
+    return GaussianNB()
+
+
+def _hgb(seed: int) -> Any:
+    return HistGradientBoostingClassifier(random_state=seed)
+
+
+#: name -> (factory(seed) -> unfitted estimator, relative cost used to spread expensive work across shards)
+LEARNERS: dict[str, tuple[Callable[[int], Any], float]] = {
+    "rf": (_rf, 4.0),
+    "svm_rbf": (_svm_rbf, 3.0),
+    "mlp": (_mlp, 6.0),
+    "lr": (_lr, 1.0),
+    "dt": (_dt, 0.3),
+    "knn": (_knn, 0.5),
+    "gnb": (_gnb, 0.2),
+    "hgb": (_hgb, 5.0),
+}
+
+
+def learner_names() -> list[str]:
+    """Names accepted by the grid's ``learner`` dimension."""
+    return list(LEARNERS)
+
+
+def make_learner(name: str, seed: int) -> Any:
+    """A fresh, unfitted, single-threaded estimator seeded with ``seed``."""
+    try:
+        factory, _ = LEARNERS[name]
+    except KeyError:
+        raise KeyError(f"unknown learner {name!r}; known: {', '.join(LEARNERS)}") from None
+    return factory(int(seed) % (2**32))
