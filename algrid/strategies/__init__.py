@@ -35,7 +35,9 @@ def _registry() -> dict[tuple[str, str], StrategySpec]:
             raise
         for spec in module.STRATEGIES:
             if spec.implementation != impl:
-                raise ValueError(f"strategy {spec.name} registered by {impl} claims implementation {spec.implementation}")
+                raise ValueError(
+                    f"strategy {spec.name} registered by {impl} claims implementation {spec.implementation}"
+                )
             if spec.pair in registry:
                 raise ValueError(f"strategy {spec.name}@{impl} registered twice")
             registry[spec.pair] = spec

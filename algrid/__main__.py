@@ -1,0 +1,5 @@
+"""`python -m algrid` runs the CLI (used by SLURM scripts to pin the submitting interpreter)."""
+
+from algrid.cli import main
+
+main()

@@ -1,0 +1,5 @@
+"""`python -m algrid.cli` runs the CLI."""
+
+from algrid.cli import main
+
+main()

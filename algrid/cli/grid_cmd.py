@@ -1,0 +1,191 @@
+"""`algrid grid ...`: inspect, validate, list and shard a grid file without running anything."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+import numpy as np
+import pyarrow as pa
+
+from algrid.errors import AlgridError
+from algrid.grid import Grid, load_grid
+
+
+def parse_shard(spec: str | None, total: int | None = None) -> tuple[int, int] | None:
+    """'i/N' -> (i, N), 0-based; one-line errors for anything else."""
+    if spec is None:
+        return None
+    head, sep, tail = spec.partition("/")
+    if not sep or not head.strip().isdigit() or not tail.strip().isdigit():
+        raise click.BadParameter(f"expected i/N with 0 <= i < N, got {spec!r}", param_hint="--shard")
+    i, n = int(head), int(tail)
+    if n < 1 or i >= n:
+        raise click.BadParameter(f"expected i/N with 0 <= i < N, got {spec!r}", param_hint="--shard")
+    return i, n
+
+
+def _emit_json(obj: object) -> None:
+    click.echo(json.dumps(obj, indent=2, default=_json_default))
+
+
+def _json_default(o: object) -> object:
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating):
+        return float(o)
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def _grid(path: str) -> Grid:
+    return load_grid(path)
+
+
+@click.group()
+def grid() -> None:
+    """Inspect, validate, list and shard grid files."""
+
+
+@grid.command()
+@click.argument("grid_file", metavar="GRID")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def info(grid_file: str, as_json: bool) -> None:
+    """How many experiments, per dimension, and what was left out and why."""
+    g = _grid(grid_file)
+    data = g.info()
+    if as_json:
+        _emit_json(data)
+        return
+    click.echo(f"grid        {data['name']}  ({grid_file})")
+    click.echo(f"experiments {data['total']:,}")
+    click.echo(f"fingerprint {data['fingerprint']}")
+    click.echo(
+        f"settings    cycles={g.settings['cycles']} test_size={g.settings['test_size']} "
+        f"timeout_s={g.settings['timeout_s']:g} preprocessing={g.settings['preprocessing']}"
+    )
+    click.echo("dimensions:")
+    for dim, n in data["dimensions"].items():
+        values = g.values[dim]
+        shown = ", ".join(map(str, values[:8])) + (", ..." if len(values) > 8 else "")
+        click.echo(f"  {dim:<15}{n:>5}  {shown}")
+    click.echo(f"excluded    {data['excluded']:,}")
+    for reason, n in data["excluded_by_reason"].items():
+        click.echo(f"  {n:>12,}  {reason}")
+
+
+@grid.command()
+@click.argument("grid_file", metavar="GRID")
+@click.argument("index", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def show(grid_file: str, index: int, as_json: bool) -> None:
+    """The configuration of experiment INDEX (0-based), with its exp_index and exp_key."""
+    g = _grid(grid_file)
+    if not 0 <= index < len(g):
+        raise AlgridError(f"{grid_file}: INDEX {index} out of range [0, {len(g)})")
+    row = g.configs([index])[0]
+    if as_json:
+        _emit_json(row)
+        return
+    for k in ("exp_index", "exp_key", *[d for d in row if d not in ("exp_index", "exp_key")]):
+        click.echo(f"{k:<15}{row[k]}")
+
+
+@grid.command()
+@click.argument("grid_file", metavar="GRID")
+@click.option("--shards", "n_shards", type=click.IntRange(min=1), required=True, help="Number of shards N.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def shard(grid_file: str, n_shards: int, as_json: bool) -> None:
+    """How the grid splits into N shards (sizes differ by at most one experiment)."""
+    g = _grid(grid_file)
+    sizes = g.shard_sizes(n_shards)
+    rows = [{"shard": i, "size": int(s)} for i, s in enumerate(sizes)]
+    if as_json:
+        _emit_json(rows)
+        return
+    click.echo(f"{len(g):,} experiments in {n_shards} shards: min {sizes.min():,}, max {sizes.max():,}")
+    for r in rows[:50]:
+        click.echo(f"  shard {r['shard']:>6}  {r['size']:>10,}")
+    if len(rows) > 50:
+        click.echo(f"  ... ({len(rows) - 50} more; use --json)")
+
+
+@grid.command(name="list")
+@click.argument("grid_file", metavar="GRID")
+@click.option("--shard", "shard_spec", default=None, help="Only shard i of N, as i/N (0-based).")
+@click.option("--limit", type=click.IntRange(min=0), default=None, help="At most M rows.")
+@click.option("--format", "fmt", type=click.Choice(["table", "jsonl", "csv", "parquet"]), default="table")
+@click.option(
+    "--out", "out", type=click.Path(dir_okay=False), default=None, help="Write to FILE instead of stdout."
+)
+def list_(grid_file: str, shard_spec: str | None, limit: int | None, fmt: str, out: str | None) -> None:
+    """One row per experiment: exp_index, exp_key and every dimension."""
+    g = _grid(grid_file)
+    sh = parse_shard(shard_spec)
+    if sh is None:
+        stop = len(g) if limit is None else min(limit, len(g))
+        indices = np.arange(stop, dtype=np.int64)
+    else:
+        indices = g.shard(*sh)
+        if limit is not None:
+            indices = indices[:limit]
+    if fmt == "parquet" and out is None:
+        raise AlgridError("--format parquet needs --out FILE")
+    write_table(g, indices, fmt, out)
+
+
+def write_table(g: Grid, indices: np.ndarray, fmt: str, out: str | None, chunk: int = 250_000) -> None:
+    """Stream decoded rows in chunks, so listing millions of experiments never holds them all in memory."""
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    if out is not None:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+    sink = open(out, "wb") if out is not None else sys.stdout.buffer  # noqa: SIM115 - closed below
+    writer = None
+    try:
+        for start in range(0, max(len(indices), 1), chunk):
+            part = indices[start : start + chunk]
+            if part.size == 0 and start > 0:
+                break
+            table = g.decode(part)
+            if fmt == "parquet":
+                writer = writer or pq.ParquetWriter(sink, table.schema, compression="zstd")
+                writer.write_table(table)
+            elif fmt == "csv":
+                plain = pa.table(
+                    {
+                        n: c.cast(pa.string()) if pa.types.is_dictionary(c.type) else c
+                        for n, c in zip(table.column_names, table.columns, strict=True)
+                    }
+                )
+                pacsv.write_csv(plain, sink, pacsv.WriteOptions(include_header=start == 0))
+            elif fmt == "jsonl":
+                for row in table.to_pylist():
+                    sink.write((json.dumps(row) + "\n").encode())
+            else:
+                rows = table.to_pylist()
+                cols = table.column_names
+                widths = {c: max([len(c), *(len(str(r[c])) for r in rows)]) for c in cols}
+                if start == 0:
+                    sink.write(("  ".join(c.ljust(widths[c]) for c in cols) + "\n").encode())
+                for r in rows:
+                    sink.write(("  ".join(str(r[c]).ljust(widths[c]) for c in cols) + "\n").encode())
+    finally:
+        if writer is not None:
+            writer.close()
+        if out is not None:
+            sink.close()
+        else:
+            sink.flush()
+
+
+@grid.command()
+@click.argument("grid_file", metavar="GRID")
+def validate(grid_file: str) -> None:
+    """Check a grid file; exit 0 if it is valid, 2 with a one-line error otherwise."""
+    g = _grid(grid_file)
+    click.echo(
+        f"{grid_file}: ok ({len(g):,} experiments, {g.excluded:,} excluded, fingerprint {g.fingerprint})"
+    )

@@ -1,0 +1,293 @@
+"""Parse and validate grid files (YAML) into canonical blocks.
+
+A grid file is checked completely before anything runs: every error names the file, the key path and the
+offending value in one line (GridError -> exit code 2). The output, `GridSpec`, holds canonical values only
+(ints as int, pools as ``method:size``), so two files that spell the same experiments differently produce the same
+exp_keys.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from algrid.errors import GridError
+from algrid.results import DIMENSIONS
+
+#: Top-level keys a grid file may hold.
+SETTING_KEYS = ("name", "description", "cycles", "test_size", "timeout_s", "memory_mb")
+TOP_KEYS = (*SETTING_KEYS, "dimensions", "blocks")
+INT_DIMENSIONS = ("batch_size", "split", "start", "seed")
+#: Dimensions that may be left out of a grid file, with the value they take.
+DEFAULT_VALUES: dict[str, list[Any]] = {
+    "implementation": ["native"],
+    "initial_pool": ["per_class:1"],
+    "split": [0],
+    "start": [0],
+    "seed": [0],
+}
+POOL_METHODS = ("per_class", "random", "kmeans")
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+
+
+@dataclass(frozen=True)
+class GridSpec:
+    """A validated grid file: fixed settings and a list of rectangular blocks of canonical values."""
+
+    path: str
+    settings: dict[str, Any]
+    blocks: tuple[dict[str, tuple[Any, ...]], ...]
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that rejects duplicate mapping keys (plain YAML silently keeps the last one)."""
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    mapping: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in mapping:
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+        mapping[key] = loader.construct_object(value_node, deep=deep)
+    return mapping
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _fail(path: str, key: str, message: str) -> GridError:
+    return GridError(f"{path}: {key}: {message}")
+
+
+def _suggest(value: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(value, known, n=3)
+    return f" (did you mean {', '.join(close)}?)" if close else ""
+
+
+def read_grid_file(path: str | Path) -> dict[str, Any]:
+    """Load a grid file with a safe, duplicate-key-rejecting YAML loader."""
+    p = Path(path)
+    if not p.is_file():
+        raise GridError(f"{path}: no such grid file")
+    try:
+        text = p.read_text(encoding="utf-8")
+        doc = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except UnicodeDecodeError:
+        raise GridError(f"{path}: not a UTF-8 text file") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "YAML"
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise GridError(f"{path}: {where}: invalid YAML: {problem}") from None
+    if not isinstance(doc, dict):
+        raise GridError(
+            f"{path}: the grid file must be a mapping of settings and dimensions, got {type(doc).__name__}"
+        )
+    return doc
+
+
+def parse_grid(doc: dict[str, Any], path: str = "<grid>") -> GridSpec:
+    """Validate a loaded grid document and return canonical settings and blocks."""
+    for key in doc:
+        if key not in TOP_KEYS:
+            raise _fail(
+                path,
+                str(key),
+                f"unknown key{_suggest(str(key), list(TOP_KEYS))}; allowed: {', '.join(TOP_KEYS)}",
+            )
+    settings = _parse_settings(doc, path)
+    has_dims, has_blocks = "dimensions" in doc, "blocks" in doc
+    if not has_dims and not has_blocks:
+        raise _fail(path, "dimensions", "missing: give a `dimensions:` mapping or a `blocks:` list")
+    shared: dict[str, Any] = {}
+    if has_dims:
+        if not isinstance(doc["dimensions"], dict):
+            raise _fail(
+                path, "dimensions", f"must be a mapping of dimension -> values, got {doc['dimensions']!r}"
+            )
+        shared = doc["dimensions"]
+    raw_blocks: list[tuple[str, dict[str, Any]]]
+    if has_blocks:
+        blocks = doc["blocks"]
+        if not isinstance(blocks, list) or not blocks:
+            raise _fail(path, "blocks", f"must be a non-empty list of dimension mappings, got {blocks!r}")
+        raw_blocks = []
+        for b, block in enumerate(blocks):
+            if not isinstance(block, dict):
+                raise _fail(path, f"blocks[{b}]", f"must be a mapping of dimension -> values, got {block!r}")
+            raw_blocks.append((f"blocks[{b}]", {**shared, **block}))
+    else:
+        raw_blocks = [("dimensions", shared)]
+    parsed = tuple(_parse_block(block, where, path) for where, block in raw_blocks)
+    return GridSpec(path=str(path), settings=settings, blocks=parsed)
+
+
+def _parse_settings(doc: dict[str, Any], path: str) -> dict[str, Any]:
+    name = doc.get("name")
+    if name is None:
+        raise _fail(path, "name", "missing (the store directory is results/<name>)")
+    if not isinstance(name, str) or not _NAME_RE.match(name):
+        raise _fail(path, "name", f"must be letters, digits, '_', '-' or '.', got {name!r}")
+    cycles = doc.get("cycles")
+    if cycles is None:
+        raise _fail(path, "cycles", "missing (number of AL cycles after the start set)")
+    if isinstance(cycles, bool) or not isinstance(cycles, int) or not 1 <= cycles <= 100_000:
+        raise _fail(path, "cycles", f"must be an integer >= 1, got {cycles!r}")
+    test_size = doc.get("test_size", 0.4)
+    if isinstance(test_size, bool) or not isinstance(test_size, int | float) or not 0 < test_size < 1:
+        raise _fail(path, "test_size", f"must be a number in (0, 1), got {test_size!r}")
+    timeout_s = doc.get("timeout_s", 3600)
+    if isinstance(timeout_s, bool) or not isinstance(timeout_s, int | float) or not timeout_s > 0:
+        raise _fail(path, "timeout_s", f"must be a positive number of seconds, got {timeout_s!r}")
+    memory_mb = doc.get("memory_mb")
+    if memory_mb is not None and (
+        isinstance(memory_mb, bool) or not isinstance(memory_mb, int) or memory_mb < 64
+    ):
+        raise _fail(
+            path, "memory_mb", f"must be an integer >= 64 (MiB per worker) or absent, got {memory_mb!r}"
+        )
+    description = doc.get("description", "")
+    if not isinstance(description, str):
+        raise _fail(path, "description", f"must be a string, got {description!r}")
+    from algrid.datasets import PREPROCESSING_VERSION
+
+    return {
+        "name": name,
+        "description": description,
+        "cycles": cycles,
+        "test_size": float(test_size),
+        "timeout_s": float(timeout_s),
+        "memory_mb": memory_mb,
+        "preprocessing": str(PREPROCESSING_VERSION),
+    }
+
+
+def _expand(values: Any, key: str, path: str, integer: bool) -> list[Any]:
+    """A dimension's raw value -> list: a list, a single scalar, or ``{range: [start, stop(, step)]}``."""
+    if isinstance(values, dict):
+        if set(values) != {"range"}:
+            raise _fail(path, key, f"a mapping value must be {{range: [start, stop]}}, got {values!r}")
+        if not integer:
+            raise _fail(
+                path, key, f"range is only allowed for integer dimensions {INT_DIMENSIONS}, got {values!r}"
+            )
+        bounds = values["range"]
+        if (
+            not isinstance(bounds, list)
+            or len(bounds) not in (2, 3)
+            or any(isinstance(b, bool) or not isinstance(b, int) for b in bounds)
+        ):
+            raise _fail(
+                path, key, f"range must be [start, stop] or [start, stop, step] of integers, got {bounds!r}"
+            )
+        start, stop, step = (*bounds, 1) if len(bounds) == 2 else bounds
+        if step <= 0 or stop <= start:
+            raise _fail(
+                path, key, f"range {bounds!r} is empty or has a non-positive step (stop is exclusive)"
+            )
+        if (stop - start) // step > 10_000_000:
+            raise _fail(path, key, f"range {bounds!r} is too long")
+        return list(range(start, stop, step))
+    if isinstance(values, list):
+        return values
+    if values is None:
+        raise _fail(path, key, "is empty")
+    return [values]
+
+
+def _parse_block(block: dict[str, Any], where: str, path: str) -> dict[str, tuple[Any, ...]]:
+    for key in block:
+        if key not in DIMENSIONS:
+            raise _fail(
+                path,
+                f"{where}.{key}",
+                f"unknown dimension{_suggest(str(key), list(DIMENSIONS))}; known: {', '.join(DIMENSIONS)}",
+            )
+    out: dict[str, tuple[Any, ...]] = {}
+    for dim in DIMENSIONS:
+        key = f"{where}.{dim}"
+        if dim not in block:
+            if dim not in DEFAULT_VALUES:
+                raise _fail(path, key, "missing (required dimension)")
+            raw = list(DEFAULT_VALUES[dim])
+        else:
+            raw = _expand(block[dim], key, path, dim in INT_DIMENSIONS)
+        if not raw:
+            raise _fail(path, key, "is empty")
+        values = [_canonical(dim, v, f"{key}[{i}]", path) for i, v in enumerate(raw)]
+        seen: set[Any] = set()
+        for i, v in enumerate(values):
+            if v in seen:
+                raise _fail(path, f"{key}[{i}]", f"duplicate value {v!r}")
+            seen.add(v)
+        out[dim] = tuple(values)
+    return out
+
+
+def _canonical(dim: str, value: Any, key: str, path: str) -> Any:
+    if dim in INT_DIMENSIONS:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _fail(path, key, f"must be an integer, got {value!r}")
+        low = 1 if dim == "batch_size" else 0
+        if value < low or value >= 2**31:
+            raise _fail(path, key, f"must be an integer >= {low}, got {value!r}")
+        return int(value)
+    if not isinstance(value, str) or not value.strip():
+        raise _fail(path, key, f"must be a non-empty string, got {value!r}")
+    value = value.strip()
+    if dim == "initial_pool":
+        return _canonical_pool(value, key, path)
+    if dim == "learner":
+        from algrid.learners import learner_names
+
+        if value not in learner_names():
+            raise _fail(
+                path,
+                key,
+                f"unknown learner {value!r}{_suggest(value, learner_names())}; known: {', '.join(learner_names())}",
+            )
+    elif dim == "strategy":
+        from algrid.strategies import strategy_names
+
+        known = sorted(strategy_names())
+        if value not in known:
+            raise _fail(
+                path, key, f"unknown strategy {value!r}{_suggest(value, known)} (see `algrid strategies`)"
+            )
+    elif dim == "implementation":
+        from algrid.strategies import IMPLEMENTATIONS
+
+        if value not in IMPLEMENTATIONS:
+            raise _fail(path, key, f"unknown implementation {value!r}; known: {', '.join(IMPLEMENTATIONS)}")
+    elif dim == "dataset":
+        from algrid.datasets import dataset_info
+
+        try:
+            dataset_info(value)
+        except (KeyError, ValueError, FileNotFoundError) as exc:
+            message = exc.args[0] if exc.args else str(exc)
+            raise _fail(path, key, f"unknown dataset {value!r}: {message}") from None
+    return value
+
+
+def _canonical_pool(value: str, key: str, path: str) -> str:
+    method, _, size = value.partition(":")
+    method = method.strip()
+    if method not in POOL_METHODS:
+        raise _fail(
+            path,
+            key,
+            f"initial_pool method must be one of {', '.join(POOL_METHODS)} (as method:size), got {value!r}",
+        )
+    size = size.strip() or ("1" if method == "per_class" else "")
+    if not size.isdigit() or int(size) < 1:
+        raise _fail(
+            path, key, f"initial_pool size must be a positive integer (e.g. {method}:10), got {value!r}"
+        )
+    return f"{method}:{int(size)}"
