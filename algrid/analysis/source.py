@@ -1,0 +1,233 @@
+"""Open a result store for analysis: one DuckDB connection with views over the Parquet parts.
+
+Everything downstream is SQL over three views, so no query ever loads the store into pandas:
+
+* ``runs``    committed experiments (one row per exp_key, the user's ``--where`` applied),
+* ``curves``  per-cycle rows of committed experiments only (orphans, i.e. rows without a run row, are ignored),
+* ``queries`` per-cycle selections of committed experiments only.
+
+A run row is the commit marker of the store; if an experiment was re-run, the row with status ``ok`` (then the
+newest) wins, so a retried failure does not count twice.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from algrid.errors import AlgridError, StoreError
+from algrid.results import DIMENSIONS
+
+#: Dimensions that identify the *setting* an experiment runs in (everything but the strategy identity).
+SETTING_DIMENSIONS: tuple[str, ...] = tuple(d for d in DIMENSIONS if d not in ("strategy", "implementation"))
+#: Strategy identity in every leaderboard.
+IDENTITY: tuple[str, ...] = ("strategy", "implementation")
+_GRID_CHUNK = 1_000_000
+
+
+class QueryError(AlgridError):
+    """A query argument (filter, metric, parameter, strategy) is invalid."""
+
+    exit_code = 2
+
+
+def first_line(exc: BaseException) -> str:
+    """DuckDB errors span several lines (candidates, caret); the CLI contract is one line."""
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def check_where(where: str) -> str:
+    """Reject filters that could escape the subquery they run in (statement separators, comments, unbalanced
+    parentheses or quotes); DuckDB itself then validates the expression."""
+    if ";" in where:
+        raise QueryError(f"--where {where!r}: ';' is not allowed (give one SQL condition on runs columns)")
+    depth, quote, i = 0, None, 0
+    while i < len(where):
+        ch = where[i]
+        if quote:
+            if ch == quote:
+                quote = None
+        elif ch in "'\"":
+            quote = ch
+        elif where.startswith("--", i) or where.startswith("/*", i):
+            raise QueryError(f"--where {where!r}: SQL comments are not allowed")
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth < 0:
+                raise QueryError(f"--where {where!r}: unbalanced ')'")
+        i += 1
+    if quote:
+        raise QueryError(f"--where {where!r}: unterminated quote {quote}")
+    if depth:
+        raise QueryError(f"--where {where!r}: unbalanced '('")
+    return where
+
+
+def _connect() -> duckdb.DuckDBPyConnection:
+    """A connection that stays polite on a shared machine: few threads, bounded memory, spill to /tmp."""
+    threads = int(os.environ.get("ALGRID_DUCKDB_THREADS", min(2, os.cpu_count() or 1)))
+    memory = os.environ.get("ALGRID_DUCKDB_MEMORY", "4GB")
+    con = duckdb.connect(
+        config={
+            "threads": threads,
+            "memory_limit": memory,
+            "temp_directory": os.path.join(tempfile.gettempdir(), "algrid-duckdb"),
+        }
+    )
+    con.execute("SET preserve_insertion_order = false")
+    return con
+
+
+def _glob(path: Path, table: str) -> str | None:
+    files = sorted((path / table).glob("*.parquet"))
+    if not files:
+        return None
+    return str(path / table / "*.parquet").replace("'", "''")
+
+
+class StoreData:
+    """A result store opened for analysis.
+
+    Views: ``runs`` (filtered), ``runs_all`` (unfiltered), ``curves``/``queries`` (rows of ``runs``),
+    ``curves_all``/``queries_all`` (rows of ``runs_all``) and ``pending`` (grid experiments without a run row)."""
+
+    def __init__(self, path: str | Path, where: str | None = None):
+        self.path = Path(path)
+        self.where = where.strip() if where and where.strip() else None
+        if not self.path.is_dir():
+            raise StoreError(f"{self.path}: no result store here (directory not found)")
+        meta_file = self.path / "meta.json"
+        self.meta: dict = {}
+        if meta_file.exists():
+            try:
+                self.meta = json.loads(meta_file.read_text())
+            except (OSError, ValueError) as exc:
+                raise StoreError(f"{meta_file}: unreadable meta.json ({first_line(exc)})") from None
+            version = self.meta.get("schema_version")
+            if version not in (None, 1):
+                raise StoreError(f"{meta_file}: schema_version {version!r} is not supported (expected 1)")
+        runs_glob = _glob(self.path, "runs")
+        if runs_glob is None:
+            raise StoreError(f"{self.path}: no committed runs (runs/*.parquet not found)")
+        self.con = _connect()
+        self._runs_glob = runs_glob
+        self._create_views()
+        self.pending_known, self.pending_note = self._create_expected()
+
+    # -- views -------------------------------------------------------------------------------------------------
+    def _create_views(self) -> None:
+        con = self.con
+        try:
+            con.execute(f"CREATE VIEW runs_raw AS SELECT * FROM read_parquet('{self._runs_glob}', union_by_name=true)")
+            self.columns: list[str] = [r[0] for r in con.execute("DESCRIBE runs_raw").fetchall()]
+        except duckdb.Error as exc:
+            raise StoreError(f"{self.path}/runs: unreadable Parquet ({first_line(exc)})") from None
+        missing = [c for c in ("exp_key", "status", *DIMENSIONS) if c not in self.columns]
+        if missing:
+            raise StoreError(f"{self.path}/runs: not a schema-1 runs table (missing columns {', '.join(missing)})")
+        order = "(status = 'ok') DESC"
+        if "finished_at" in self.columns:
+            order += ", finished_at DESC"
+        # Dedup only when needed: the window costs a sort on big stores.
+        n, n_keys = con.execute("SELECT count(*), count(DISTINCT exp_key) FROM runs_raw").fetchone()
+        if n != n_keys:
+            base = f"SELECT * FROM runs_raw QUALIFY row_number() OVER (PARTITION BY exp_key ORDER BY {order}) = 1"
+        else:
+            base = "SELECT * FROM runs_raw"
+        con.execute(f"CREATE VIEW runs_all AS {base}")
+        if self.where:
+            check_where(self.where)
+            try:
+                con.execute(f"SELECT count(*) FROM (SELECT * FROM runs_all WHERE ({self.where})) LIMIT 1").fetchone()
+            except duckdb.Error as exc:
+                raise QueryError(f"--where {self.where!r}: {first_line(exc)}") from None
+            con.execute(f"CREATE VIEW runs AS SELECT * FROM (SELECT * FROM runs_all WHERE ({self.where}))")
+        else:
+            con.execute("CREATE VIEW runs AS SELECT * FROM runs_all")
+        for table in ("curves", "queries"):
+            glob = _glob(self.path, table)
+            if glob is None:
+                setattr(self, f"has_{table}", False)
+                continue
+            setattr(self, f"has_{table}", True)
+            con.execute(f"CREATE VIEW {table}_raw AS SELECT * FROM read_parquet('{glob}', union_by_name=true)")
+            for view, source in ((f"{table}_all", "runs_all"), (table, "runs")):
+                con.execute(
+                    f"CREATE VIEW {view} AS SELECT t.* FROM {table}_raw t SEMI JOIN {source} r ON t.exp_key = r.exp_key"
+                )
+
+    def _create_expected(self) -> tuple[bool, str]:
+        """Experiments of the frozen grid with no run row yet (pending), as the view ``pending``.
+
+        Needs the store's grid.yaml; without it only failed/timeout rows can be counted as missing."""
+        dims = ", ".join(DIMENSIONS)
+        empty = f"CREATE VIEW pending AS SELECT exp_key, {dims} FROM runs WHERE false"
+        grid_file = self.path / "grid.yaml"
+        if not grid_file.exists():
+            self.con.execute(empty)
+            return False, "pending experiments unknown (no grid.yaml in the store)"
+        try:
+            from algrid.grid import load_grid
+
+            grid = load_grid(grid_file)
+            n = len(grid)
+            parts = [grid.decode(np.arange(s, min(n, s + _GRID_CHUNK))) for s in range(0, n, _GRID_CHUNK)]
+        except Exception as exc:  # noqa: BLE001 - the grid is optional context; analysis still works without it
+            self.con.execute(empty)
+            return False, f"pending experiments unknown (grid.yaml unusable: {first_line(exc)})"
+        table = pa.concat_tables(parts) if parts else None
+        if table is None or table.num_rows == 0:
+            self.con.execute(empty)
+            return True, ""
+        cols = ["exp_key", *DIMENSIONS]
+        table = table.select(cols)
+        self.con.register("grid_configs", table)
+        casts = ", ".join(
+            f"CAST({d} AS INTEGER) AS {d}" if d in ("batch_size", "split", "start", "seed") else f"CAST({d} AS VARCHAR) AS {d}"
+            for d in DIMENSIONS
+        )
+        base = f"SELECT g.exp_key, {casts} FROM grid_configs g ANTI JOIN runs_all r ON g.exp_key = r.exp_key"
+        if self.where:
+            try:
+                self.con.execute(f"SELECT count(*) FROM ({base}) WHERE ({self.where})").fetchone()
+                base = f"SELECT * FROM ({base}) WHERE ({self.where})"
+            except duckdb.Error:
+                self.con.execute(empty)
+                return False, "pending experiments not counted (--where uses columns the grid does not have)"
+        self.con.execute(f"CREATE VIEW pending AS {base}")
+        return True, ""
+
+    # -- helpers -----------------------------------------------------------------------------------------------
+    def sql(self, query: str, params: list | None = None):
+        """Run a query; DuckDB errors become one-line AlgridErrors."""
+        try:
+            return self.con.execute(query, params or [])
+        except duckdb.Error as exc:
+            raise AlgridError(f"{self.path}: query failed: {first_line(exc)}") from None
+
+    def distinct(self, column: str) -> list:
+        """Sorted distinct values of a runs column (after --where)."""
+        return [r[0] for r in self.sql(f"SELECT DISTINCT {column} FROM runs WHERE {column} IS NOT NULL ORDER BY 1").fetchall()]
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> StoreData:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def open_store(path: str | Path, where: str | None = None) -> StoreData:
+    """Open STORE for analysis (raises StoreError / QueryError with one-line messages)."""
+    return StoreData(path, where)
