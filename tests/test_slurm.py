@@ -1,0 +1,343 @@
+"""`algrid slurm`: script generation and quoting (no SLURM needed), and real array jobs on a SLURM cluster.
+
+The cluster tests skip with the reason when sbatch is absent or no controller answers, unless ALGRID_REQUIRE_SLURM=1
+(CI), where a missing cluster is a failure. `.ci/slurm_up.sh` starts a one-node cluster; export
+SLURM_CONF=/tmp/slurm-ci/slurm.conf before running pytest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from click.testing import CliRunner
+
+from algrid.backends import slurm as sl
+from algrid.cli import main
+
+GRID_YAML = """\
+name: slurmtest
+cycles: 2
+test_size: 0.4
+timeout_s: 120
+dimensions:
+  dataset: [iris, wine]
+  strategy: [random, margin]
+  implementation: [native]
+  batch_size: [3]
+  learner: [lr, gnb]
+  seed: [0, 1]
+"""
+N_SHARDS = 8
+
+
+def _write_grid(directory: Path, name: str = "my grid.yaml") -> Path:
+    path = directory / name
+    path.write_text(GRID_YAML)
+    return path
+
+
+def _algrid(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "algrid", *args], capture_output=True, text=True, timeout=120
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(
+            f"algrid {' '.join(args)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}"
+        )
+    return proc
+
+
+# ------------------------------------------------------------------------------------ no SLURM needed
+def test_array_spec_roundtrip():
+    assert sl.array_spec(list(range(8))) == "0-7"
+    assert sl.array_spec([9, 3, 7, 8], 2) == "3,7-9%2"
+    assert sl.parse_array_spec("3,7-9%2") == [3, 7, 8, 9]
+    assert sl.parse_array_spec("0-6:3") == [0, 3, 6]
+
+
+@pytest.mark.parametrize(
+    "kwargs, option",
+    [
+        ({"time": "25:99:00"}, "--time"),
+        ({"time": "1:00:00; rm -rf /"}, "--time"),
+        ({"time": "0"}, "--time"),
+        ({"mem": "4GB"}, "--mem"),
+        ({"mem": "4G\n#SBATCH --exclusive"}, "--mem"),
+        ({"partition": "debug gpu"}, "--partition"),
+        ({"partition": "$(id)"}, "--partition"),
+        ({"account": "a,b"}, "--account"),
+        ({"cpus_per_task": 0}, "--cpus-per-task"),
+        ({"max_parallel": -1}, "--max-parallel"),
+    ],
+)
+def test_options_reject_bad_values(kwargs, option):
+    with pytest.raises(sl.SlurmConfigError, match=option):
+        sl.SlurmOptions(**kwargs)
+
+
+def test_options_accept_slurm_formats():
+    for t in ("00:30:00", "90", "10:00", "2-00", "1-12:00", "1-12:30:00"):
+        assert sl.SlurmOptions(time=t).time == t
+    assert sl.SlurmOptions(mem="4g").mem == "4G"
+    assert sl.SlurmOptions(partition="cpu,short", account="proj-123").partition == "cpu,short"
+
+
+def test_script_quotes_hostile_paths(tmp_path, monkeypatch):
+    """A grid/store path with spaces, ';', '$(...)', backticks and quotes reaches algrid as one argument each."""
+    hostile = tmp_path / "a b;touch INJECTED1;$(touch INJECTED2)`touch INJECTED3`'x"
+    hostile.mkdir()
+    grid_path = hostile / "grid; touch INJECTED4.yaml"
+    store = hostile / "store $HOME %a"
+    # replace the algrid command by a probe that records its argv
+    probe = tmp_path / "probe.py"
+    argv_file = tmp_path / "argv.json"
+    probe.write_text(f"import json, sys\njson.dump(sys.argv[1:], open({str(argv_file)!r}, 'w'))\n")
+    monkeypatch.setattr(sl, "algrid_command", lambda: [sys.executable, str(probe)])
+    opts = sl.SlurmOptions(time="00:05:00", mem="1G", max_parallel=3, cpus_per_task=2, partition="debug")
+    script = sl.render_script(grid_path, store, N_SHARDS, list(range(N_SHARDS)), opts, job_name="algrid-t")
+
+    assert "#SBATCH --array=0-7%3" in script.splitlines()
+    assert "#SBATCH --time=00:05:00" in script.splitlines()
+    assert "#SBATCH --mem=1G" in script.splitlines()
+    assert "#SBATCH --cpus-per-task=2" in script.splitlines()
+    assert "#SBATCH --partition=debug" in script.splitlines()
+    out_line = next(line for line in script.splitlines() if line.startswith("#SBATCH --output="))
+    # a literal % of the store path is doubled; the task patterns stay
+    assert out_line.endswith('/store $HOME %%a/slurm/algrid-t-%A_%a.out"')
+
+    script_path = tmp_path / "job.sh"
+    script_path.write_text(script)
+    env = {**os.environ, "SLURM_ARRAY_TASK_ID": "5", "SLURM_JOB_ID": "42"}
+    proc = subprocess.run(["bash", str(script_path)], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    argv = json.loads(argv_file.read_text())
+    assert argv == ["run", str(grid_path), "--shard", "5/8", "--store", str(store), "--jobs", "2"]
+    for root in (tmp_path, hostile):
+        assert not list(root.glob("INJECTED*")), "a path was executed as shell code"
+
+
+def test_script_refuses_unrepresentable_paths(tmp_path):
+    opts = sl.SlurmOptions()
+    with pytest.raises(sl.SlurmConfigError, match="--store"):
+        sl.render_script(tmp_path / "g.yaml", tmp_path / 'st"ore', 2, [0, 1], opts)
+    with pytest.raises(sl.SlurmConfigError, match="newline"):
+        sl.render_script(tmp_path / "g\nrm -rf x.yaml", tmp_path / "store", 2, [0, 1], opts)
+
+
+def test_setup_lines_are_verbatim_and_run_before_algrid(tmp_path):
+    opts = sl.SlurmOptions(setup=("module load python/3.11", "export OMP_NUM_THREADS=1"))
+    script = sl.render_script(tmp_path / "g.yaml", tmp_path / "s", 4, [1, 3], opts)
+    lines = script.splitlines()
+    assert "#SBATCH --array=1,3" in lines
+    exec_at = next(i for i, line in enumerate(lines) if line.startswith("exec "))
+    assert lines.index("module load python/3.11") < exec_at
+    assert lines.index("export OMP_NUM_THREADS=1") < exec_at
+
+
+def test_cli_dry_run_prints_script_and_writes_nothing(tmp_path):
+    grid = _write_grid(tmp_path)
+    store = tmp_path / "store; echo pwned"
+    res = CliRunner().invoke(
+        main,
+        [
+            "slurm",
+            str(grid),
+            "--shards",
+            "8",
+            "--store",
+            str(store),
+            "--dry-run",
+            "--time",
+            "00:10:00",
+            "--mem",
+            "2G",
+            "--max-parallel",
+            "2",
+            "--setup",
+            "module load python",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    lines = res.output.splitlines()
+    assert lines[0] == "#!/bin/bash"
+    assert "#SBATCH --array=0-7%2" in lines
+    assert "#SBATCH --job-name=algrid-slurmtest" in lines
+    exec_line = next(line for line in lines if line.startswith("exec "))
+    argv = shlex.split(exec_line)
+    assert argv[argv.index("run") + 1] == str(grid.resolve())
+    assert argv[argv.index("--store") + 1] == str(store.resolve())
+    assert argv[argv.index("--shard") + 1] == "${SLURM_ARRAY_TASK_ID}/8"
+    assert Path(argv[1]).name.startswith("python") or argv[1] == sys.executable
+    assert not store.exists()
+
+
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["--shards", "8", "--time", "99:99:99"], "--time"),
+        (["--shards", "8", "--mem", "lots"], "--mem"),
+        (["--shards", "8", "--partition", "a;b"], "--partition"),
+        (["--shards", "0"], "--shards"),
+        ([], "--shards"),
+    ],
+)
+def test_cli_rejects_bad_values_in_one_line(tmp_path, args, needle):
+    grid = _write_grid(tmp_path)
+    res = CliRunner().invoke(main, ["slurm", str(grid), "--dry-run", *args])
+    assert res.exit_code == 2
+    assert needle in res.output
+    assert "Traceback" not in res.output
+
+
+def test_cli_missing_grid_file(tmp_path):
+    res = CliRunner().invoke(main, ["slurm", str(tmp_path / "nope.yaml"), "--shards", "2", "--dry-run"])
+    assert res.exit_code == 2 and "nope.yaml" in res.output
+
+
+# ------------------------------------------------------------------------------------ real SLURM cluster
+def _require_slurm() -> None:
+    reason = sl.slurm_reachable()
+    if reason is None:
+        return
+    if os.environ.get("ALGRID_REQUIRE_SLURM") == "1":
+        pytest.fail(f"ALGRID_REQUIRE_SLURM=1 but the SLURM cluster is unusable: {reason}")
+    pytest.skip(f"needs a SLURM cluster: {reason} (start one with .ci/slurm_up.sh, export SLURM_CONF)")
+
+
+def _comparable(table: pa.Table, keys: list[str]) -> pa.Table:
+    from algrid.store import TIMING_COLUMNS
+
+    keep = [c for c in table.column_names if c not in TIMING_COLUMNS]
+    return table.select(keep).sort_by([(k, "ascending") for k in keys])
+
+
+def _curves(store: Path) -> pa.Table:
+    from algrid.store import Store
+
+    return _comparable(Store.open(store).curves(), ["exp_key", "cycle"])
+
+
+def _runs(store: Path) -> pa.Table:
+    from algrid.store import Store
+
+    t = Store.open(store).runs()
+    return _comparable(t.select([c for c in t.column_names if c != "status"]), ["exp_key"])
+
+
+@pytest.fixture(scope="module")
+def local_run(tmp_path_factory):
+    """The reference: the whole grid run locally in one process."""
+    base = tmp_path_factory.mktemp("local")
+    grid = _write_grid(base)
+    store = base / "store"
+    _algrid("run", str(grid), "--store", str(store), "--jobs", "1")
+    return grid, store
+
+
+def _status(store: Path) -> dict:
+    return json.loads(_algrid("status", str(store), "--json").stdout)
+
+
+def _tasks(job_id: str) -> dict[int, str]:
+    """squeue's view of an array: task id -> state, pending ranges expanded."""
+    proc = subprocess.run(["squeue", "-h", "-r", "-j", job_id, "-o", "%K %T"], capture_output=True, text=True)
+    out = {}
+    for line in proc.stdout.splitlines():
+        task, state = line.split()
+        for t in sl.parse_array_spec(task):
+            out[t] = state
+    return out
+
+
+@pytest.mark.slurm
+def test_slurm_array_run_equals_local_run(tmp_path, local_run):
+    _require_slurm()
+    _, local_store = local_run
+    (tmp_path / "grids; dir").mkdir()
+    grid = _write_grid(tmp_path / "grids; dir")
+    store = tmp_path / "store; with spaces"
+
+    proc = _algrid("slurm", str(grid), "--shards", str(N_SHARDS), "--store", str(store), "--time", "00:05:00")
+    job_id = proc.stdout.strip()
+    assert job_id.isdigit(), proc.stdout
+    record = json.loads((store / "slurm" / "jobs.json").read_text())["jobs"][-1]
+    assert record["job_id"] == job_id and record["n_shards"] == N_SHARDS and record["array"] == "0-7"
+
+    sl.wait_for_job(job_id, timeout_s=120)
+
+    logs = sorted((store / "slurm").glob(f"algrid-slurmtest-{job_id}_*.out"))
+    assert len(logs) == N_SHARDS, [p.name for p in logs]
+    _algrid("store", "verify", str(store))
+    status = _status(store)
+    assert (status["total"], status["ok"], status["pending"]) == (16, 16, 0), status
+    assert _curves(store).equals(_curves(local_store))
+    assert _runs(store).equals(_runs(local_store))
+
+    arr = sl.array_status(store)
+    assert arr is not None and arr["n_shards"] == N_SHARDS
+    assert arr["states"] == {"COMPLETED": N_SHARDS}, arr
+    assert arr["active"] == 0
+
+
+@pytest.mark.slurm
+def test_cancelled_task_is_completed_by_resubmit_missing(tmp_path, local_run):
+    _require_slurm()
+    _, local_store = local_run
+    grid = _write_grid(tmp_path)
+    store = tmp_path / "store"
+    n = 4  # 4 shards of 4 experiments, one task at a time so the cancels land deterministically
+
+    job_id = _algrid(
+        "slurm", str(grid), "--shards", str(n), "--store", str(store), "--max-parallel", "1"
+    ).stdout.strip()
+    subprocess.run(["scancel", f"{job_id}_3"], check=True)  # still pending: it never runs
+    deadline = time.monotonic() + 60
+    while _tasks(job_id).get(0) != "RUNNING" and time.monotonic() < deadline:
+        time.sleep(0.25)
+    subprocess.run(["scancel", f"{job_id}_0"], check=True)  # running (or just finished): killed mid-shard
+    sl.wait_for_job(job_id, timeout_s=120)
+
+    arr = sl.array_status(store)
+    assert arr["shards"]["3"]["state"] == "CANCELLED", arr
+    assert arr["active"] == 0
+    before = _status(store)
+    assert before["pending"] >= 4, before  # at least shard 3's experiments
+    missing = sl.missing_shards(sl_grid(grid), store, n)
+    assert 3 in missing and set(missing) <= {0, 3}, missing
+
+    proc = _algrid("slurm", str(grid), "--store", str(store), "--resubmit-missing")  # --shards from jobs.json
+    job2 = proc.stdout.strip()
+    assert job2.isdigit() and job2 != job_id, proc.stdout + proc.stderr
+    record = json.loads((store / "slurm" / "jobs.json").read_text())["jobs"][-1]
+    assert record["job_id"] == job2 and sl.parse_array_spec(record["array"]) == missing
+    assert record["retry_failed"] is True
+    sl.wait_for_job(job2, timeout_s=120)
+
+    _algrid("store", "verify", str(store))
+    after = _status(store)
+    assert (after["ok"], after["pending"], after["failed"]) == (16, 0, 0), after
+    assert _curves(store).equals(_curves(local_store))
+    arr = sl.array_status(store)
+    assert all(arr["shards"][str(s)]["state"] == "COMPLETED" for s in missing), arr
+
+    again = _algrid("slurm", str(grid), "--store", str(store), "--resubmit-missing")
+    assert again.stdout.strip() == "" and "nothing to resubmit" in again.stderr
+    assert len(json.loads((store / "slurm" / "jobs.json").read_text())["jobs"]) == 2
+
+
+def sl_grid(path: Path):
+    from algrid.grid import load_grid
+
+    return load_grid(path)
+
+
+def test_array_status_without_submissions_is_none(tmp_path):
+    assert sl.array_status(tmp_path) is None
