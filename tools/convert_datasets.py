@@ -37,8 +37,8 @@ from algrid.datasets.preprocessing import PREPROCESSING_VERSION, preprocess  # n
 OUT = ROOT / "algrid" / "datasets"
 TARGET = "class"
 
-UCI = "CC BY 4.0 (UCI Machine Learning Repository)"
-UNKNOWN_KEEL = "not stated (KEEL repository, distributed for research use)"
+UCI = "CC BY 4.0 (UCI repository)"
+UNKNOWN_KEEL = "not stated (KEEL repository; research use)"
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""`algrid datasets`: list the built-in datasets (table or --json); `fetch` caches OpenML datasets."""
+"""`algrid datasets`: list the built-in datasets (table or --json), show one dataset, fetch OpenML datasets."""
 
 from __future__ import annotations
 
@@ -7,27 +7,70 @@ import json
 import click
 
 from algrid.datasets import dataset_info, dataset_names
+from algrid.datasets.registry import DatasetInfo
 
-_COLUMNS = ("name", "rows", "features", "classes", "kind", "source", "licence")
+_NUMERIC = ("rows", "features", "classes")
+_TABLE = ("name", "rows", "features", "classes", "kind", "licence", "source")
+
+
+def _table(infos: list[DatasetInfo]) -> str:
+    rows = [i.to_dict() for i in infos]
+    cols = _TABLE[:-1]  # the source is free text: last column, unpadded
+    width = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in cols}
+
+    def fmt(r: dict) -> str:
+        cells = [str(r[c]).rjust(width[c]) if c in _NUMERIC else str(r[c]).ljust(width[c]) for c in cols]
+        return "  ".join(cells) + "  " + str(r["source"])
+
+    return "\n".join([fmt({c: c for c in _TABLE}), *map(fmt, rows)])
 
 
 @click.group(invoke_without_command=True)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of objects instead of a table.")
 @click.pass_context
 def datasets(ctx: click.Context, as_json: bool) -> None:
-    """List every built-in dataset with rows, features, classes, kind, source and licence."""
+    """List every built-in dataset: name, rows, features, classes, kind, licence, source.
+
+    Rows/features/classes are after algrid's preprocessing. Besides these names, experiments accept
+    openml:<id> (after `algrid datasets fetch openml:<id>`) and file:<path.csv|.parquet>#<label column>.
+    """
     if ctx.invoked_subcommand is not None:
         return
-    rows = [dataset_info(n).to_dict() for n in dataset_names()]
+    infos = [dataset_info(n) for n in dataset_names()]
     if as_json:
-        click.echo(json.dumps(rows, indent=1))
-        return
-    widths = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in _COLUMNS[:5]}
-    header = "  ".join(c.ljust(widths[c]) for c in _COLUMNS[:5]) + "  source / licence"
-    click.echo(header)
-    for r in rows:
-        left = "  ".join(
-            str(r[c]).rjust(widths[c]) if c in ("rows", "features", "classes") else str(r[c]).ljust(widths[c])
-            for c in _COLUMNS[:5]
+        click.echo(json.dumps([i.to_dict() for i in infos], indent=1))
+    else:
+        kinds = [i.kind for i in infos]
+        click.echo(_table(infos))
+        click.echo(
+            f"{len(infos)} datasets ({kinds.count('multiclass')} multiclass, {kinds.count('binary')} binary)",
+            err=True,
         )
-        click.echo(f"{left}  {r['source']} / {r['licence']}")
+
+
+@datasets.command("info")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON object.")
+def info_cmd(name: str, as_json: bool) -> None:
+    """Show one dataset (built-in, openml:<id> from the cache, or file:<path>#<label>)."""
+    meta = dataset_info(name)
+    if as_json:
+        click.echo(json.dumps(meta.to_dict(), indent=1))
+    else:
+        click.echo(_table([meta]))
+
+
+@datasets.command("fetch")
+@click.argument("names", nargs=-1, required=True)
+@click.option("--force", is_flag=True, help="Download again even when cached.")
+def fetch_cmd(names: tuple[str, ...], force: bool) -> None:
+    """Download OpenML datasets (openml:<id> ...) into the cache ($ALGRID_CACHE or ~/.cache/algrid)."""
+    from algrid.datasets import openml
+
+    for name in names:
+        folder = openml.fetch(name, force=force)
+        meta = dataset_info(f"openml:{openml.parse_id(name)}")
+        click.echo(
+            f"{meta.name}: {meta.rows} rows, {meta.features} features, {meta.classes} classes "
+            f"({meta.source}; licence {meta.licence}) -> {folder}"
+        )

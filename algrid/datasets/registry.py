@@ -16,8 +16,16 @@ from typing import Any, Literal
 
 from algrid.datasets import synthetic
 from algrid.datasets.preprocessing import PREPROCESSING_VERSION
+from algrid.errors import AlgridError
 
 Kind = Literal["binary", "multiclass"]
+
+
+class DatasetError(AlgridError, KeyError):
+    """An unknown or unavailable dataset name: a KeyError for the API, one clean line for the CLI."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
 
 
 @dataclass(frozen=True)
@@ -69,10 +77,10 @@ def dataset_names() -> list[str]:
     return list(_builtin_infos())
 
 
-def unknown_dataset(name: str) -> KeyError:
-    close = difflib.get_close_matches(name, dataset_names(), n=5, cutoff=0.5)
+def unknown_dataset(name: str) -> DatasetError:
+    close = difflib.get_close_matches(name, dataset_names(), n=5, cutoff=0.6)
     hint = f"; did you mean: {', '.join(close)}?" if close else ""
-    return KeyError(
+    return DatasetError(
         f"unknown dataset {name!r}{hint} (see `algrid datasets`; also openml:<id> and file:<path>#<label>)"
     )
 
@@ -93,4 +101,11 @@ def dataset_info(name: str) -> DatasetInfo:
     raise unknown_dataset(name)
 
 
-__all__ = ["DatasetInfo", "PREPROCESSING_VERSION", "dataset_info", "dataset_names", "manifest"]
+__all__ = [
+    "DatasetError",
+    "DatasetInfo",
+    "PREPROCESSING_VERSION",
+    "dataset_info",
+    "dataset_names",
+    "manifest",
+]

@@ -1,0 +1,187 @@
+"""OpenML datasets by id (`openml:<id>`): fetched once into a disk cache, afterwards read only from the cache.
+
+Experiments never touch the network: `fetch` (or `algrid datasets fetch openml:<id>`) downloads the dataset
+description and its data (Parquet when OpenML offers it, else ARFF) into
+`$ALGRID_CACHE/openml/<id>/` (default `~/.cache/algrid/openml/<id>/`), and records the preprocessed shape in
+`info.json` so `dataset_info` stays cheap. Files are written to a temporary name and renamed, so a crashed
+download never leaves a half file that later runs would trust.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from algrid.datasets.preprocessing import PREPROCESSING_VERSION
+from algrid.datasets.registry import DatasetError, DatasetInfo, kind_of
+from algrid.errors import AlgridError
+
+API = "https://www.openml.org/api/v1/json/data/{id}"
+PREFIX = "openml:"
+_TIMEOUT_S = 60
+
+
+def cache_root() -> Path:
+    """Where OpenML datasets are cached: $ALGRID_CACHE/openml, else ~/.cache/algrid/openml."""
+    base = os.environ.get("ALGRID_CACHE")
+    return (Path(base) if base else Path.home() / ".cache" / "algrid") / "openml"
+
+
+def parse_id(name: str) -> int:
+    """The integer id in `openml:<id>` (DatasetError for anything else)."""
+    ref = name[len(PREFIX) :] if name.startswith(PREFIX) else name
+    if not ref.isdigit() or int(ref) <= 0:
+        raise DatasetError(f"invalid OpenML dataset name {name!r}: expected openml:<positive integer id>")
+    return int(ref)
+
+
+def cache_dir(name: str) -> Path:
+    return cache_root() / str(parse_id(name))
+
+
+def _description(folder: Path) -> dict[str, Any]:
+    return json.loads((folder / "description.json").read_text(encoding="utf-8"))["data_set_description"]
+
+
+def _require_cached(name: str) -> Path:
+    folder = cache_dir(name)
+    has_data = (folder / "data.parquet").is_file() or (folder / "data.arff").is_file()
+    if not ((folder / "description.json").is_file() and has_data):
+        raise DatasetError(
+            f"OpenML dataset {name} is not cached in {folder}; fetch it once with "
+            f"`algrid datasets fetch {name}` (set ALGRID_CACHE to choose the cache directory)"
+        )
+    return folder
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+
+def read_arff(path: Path) -> pd.DataFrame:
+    """A dense ARFF file as a DataFrame; nominal values become strings and '?' becomes missing."""
+    from scipy.io import arff
+
+    try:
+        data, _ = arff.loadarff(str(path))
+    except (NotImplementedError, ValueError) as exc:
+        raise AlgridError(f"{path}: unsupported ARFF ({exc}); re-fetch to get OpenML's Parquet copy") from exc
+    frame = pd.DataFrame(data)
+    for col in frame.columns:
+        if frame[col].dtype == object:
+            values = frame[col].map(lambda v: v.decode("utf-8") if isinstance(v, bytes) else v)
+            frame[col] = values.where(values != "?", None)
+    return frame
+
+
+def read_cached(name: str) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The raw table (ignored/row-id attributes removed) and the OpenML description of a cached dataset."""
+    folder = _require_cached(name)
+    desc = _description(folder)
+    if (folder / "data.parquet").is_file():
+        frame = pd.read_parquet(folder / "data.parquet")
+    else:
+        frame = read_arff(folder / "data.arff")
+    drop = _as_list(desc.get("ignore_attribute")) + _as_list(desc.get("row_id_attribute"))
+    return frame.drop(columns=[c for c in drop if c in frame.columns]), desc
+
+
+def _target(name: str, desc: dict[str, Any]) -> str:
+    targets = _as_list(desc.get("default_target_attribute"))
+    if len(targets) != 1:
+        raise AlgridError(f"OpenML dataset {name}: needs exactly one default target attribute, got {targets}")
+    return targets[0]
+
+
+def _source(name: str, desc: dict[str, Any]) -> str:
+    return f"OpenML {parse_id(name)} ({desc.get('name', '?')} v{desc.get('version', '?')})"
+
+
+def _licence(desc: dict[str, Any]) -> str:
+    return str(desc.get("licence") or "not stated on OpenML")
+
+
+def load(name: str):
+    """Preprocessed Dataset for `openml:<id>` from the cache (never downloads)."""
+    from algrid.datasets.loader import build
+
+    frame, desc = read_cached(name)
+    return build(name, frame, _target(name, desc), _source(name, desc), _licence(desc))
+
+
+def info(name: str) -> DatasetInfo:
+    """Metadata from the cache's info.json (computed by loading once if missing or from an older preprocessing)."""
+    folder = _require_cached(name)
+    path = folder / "info.json"
+    if path.is_file():
+        cached = json.loads(path.read_text(encoding="utf-8"))
+        if cached.get("preprocessing_version") == PREPROCESSING_VERSION:
+            return DatasetInfo(
+                name, cached["rows"], cached["features"], cached["classes"], cached["source"],
+                cached["licence"], kind_of(cached["classes"]),
+            )  # fmt: skip
+    from algrid.datasets.loader import load_dataset
+
+    meta = load_dataset(name).info
+    record = {"preprocessing_version": PREPROCESSING_VERSION, **meta.to_dict()}
+    _atomic_write(path, json.dumps(record, indent=1).encode())
+    return meta
+
+
+def _atomic_write(path: Path, payload: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(payload)
+    os.replace(tmp, path)
+
+
+def _download(url: str) -> bytes:
+    try:
+        with urllib.request.urlopen(url, timeout=_TIMEOUT_S) as response:  # noqa: S310 - fixed https hosts
+            return response.read()
+    except OSError as exc:  # URLError, HTTPError, timeouts
+        raise AlgridError(f"download failed: {url}: {exc}") from exc
+
+
+def fetch(name: str, *, force: bool = False) -> Path:
+    """Download `openml:<id>` into the cache (no-op when already cached unless `force`); returns its folder."""
+    data_id = parse_id(name)
+    name = f"{PREFIX}{data_id}"
+    folder = cache_dir(name)
+    cached = (folder / "description.json").is_file() and any(
+        (folder / f).is_file() for f in ("data.parquet", "data.arff")
+    )
+    if cached and not force:
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    raw = _download(API.format(id=data_id))
+    try:
+        desc = json.loads(raw)["data_set_description"]
+    except (ValueError, KeyError) as exc:
+        raise AlgridError(
+            f"OpenML dataset {name}: unexpected description from {API.format(id=data_id)}"
+        ) from exc
+    if str(desc.get("format", "arff")).lower() == "sparse_arff":
+        raise AlgridError(f"OpenML dataset {name}: sparse ARFF datasets are not supported")
+    for stale in ("data.parquet", "data.arff", "info.json"):
+        (folder / stale).unlink(missing_ok=True)
+    payload, fname = None, None
+    if desc.get("parquet_url"):
+        try:
+            payload, fname = _download(desc["parquet_url"]), "data.parquet"
+        except AlgridError:
+            payload = None  # fall back to the ARFF file every OpenML dataset has
+    if payload is None:
+        if not desc.get("url"):
+            raise AlgridError(f"OpenML dataset {name}: description has no data url")
+        payload, fname = _download(desc["url"]), "data.arff"
+    _atomic_write(folder / fname, payload)
+    _atomic_write(folder / "description.json", raw)  # written last: its presence marks a complete fetch
+    info(name)  # parse + preprocess now so a bad file fails at fetch time, and cache the metadata
+    return folder
