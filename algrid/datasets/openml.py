@@ -13,12 +13,13 @@ import json
 import os
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
-from algrid.datasets.preprocessing import PREPROCESSING_VERSION
 from algrid.datasets.registry import DatasetError, DatasetInfo, kind_of
+from algrid.datasets.version import PREPROCESSING_VERSION
 from algrid.errors import AlgridError
 
 API = "https://www.openml.org/api/v1/json/data/{id}"
@@ -67,6 +68,7 @@ def _as_list(value: Any) -> list[str]:
 
 def read_arff(path: Path) -> pd.DataFrame:
     """A dense ARFF file as a DataFrame; nominal values become strings and '?' becomes missing."""
+    import pandas as pd
     from scipy.io import arff
 
     try:
@@ -83,6 +85,8 @@ def read_arff(path: Path) -> pd.DataFrame:
 
 def read_cached(name: str) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The raw table (ignored/row-id attributes removed) and the OpenML description of a cached dataset."""
+    import pandas as pd
+
     folder = _require_cached(name)
     desc = _description(folder)
     if (folder / "data.parquet").is_file():

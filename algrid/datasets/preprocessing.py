@@ -24,13 +24,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.compose import ColumnTransformer
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
+from algrid.datasets.version import PREPROCESSING_VERSION
 from algrid.errors import AlgridError
 
-PREPROCESSING_VERSION = "1"
+__all__ = ["PREPROCESSING_VERSION", "Preprocessed", "encode_labels", "id_like_reason", "preprocess"]
 
 MAX_ONEHOT = 10
 _ID_NAME = re.compile(
@@ -134,7 +132,10 @@ def preprocess(frame: pd.DataFrame, target: str, *, where: str = "dataset") -> P
     onehot = [c for c in categorical if features[c].nunique() <= MAX_ONEHOT]
     ordinal = [c for c in categorical if c not in onehot]
 
+    from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
     parts = []
     if numeric:

@@ -15,7 +15,7 @@ from importlib import resources
 from typing import Any, Literal
 
 from algrid.datasets import synthetic
-from algrid.datasets.preprocessing import PREPROCESSING_VERSION
+from algrid.datasets.version import PREPROCESSING_VERSION
 from algrid.errors import AlgridError
 
 Kind = Literal["binary", "multiclass"]
