@@ -1,0 +1,141 @@
+"""`algrid strategies` (the registry) and `algrid experiment GRID INDEX` (one AL loop, in-process)."""
+
+from __future__ import annotations
+
+import json
+import math
+from importlib import metadata
+from typing import Any
+
+import click
+
+from algrid.errors import GridError
+
+
+def _library_version(library: str) -> str | None:
+    if not library:
+        return None
+    try:
+        return metadata.version(library)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def strategy_rows() -> list[dict[str, Any]]:
+    """One dict per registered (strategy, implementation) pair, as `algrid strategies --json` prints them."""
+    from algrid.strategies import all_strategies
+
+    rows = []
+    for spec in all_strategies():
+        version = _library_version(spec.library)
+        available, reason = spec.available, spec.unavailable_reason
+        if available and spec.library and version is None:
+            available, reason = False, f"library {spec.library} is not installed"
+        rows.append(
+            {
+                "strategy": spec.name,
+                "implementation": spec.implementation,
+                "binary_only": spec.binary_only,
+                "needs_proba": spec.needs_proba,
+                "uses_oracle": spec.uses_oracle,
+                "available": available,
+                "reason": reason,
+                "library": spec.library,
+                "library_version": version,
+                "batch_mode": spec.batch_mode,
+                "description": spec.description,
+            }
+        )
+    return rows
+
+
+@click.command("strategies")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list instead of a table.")
+def strategies(as_json: bool) -> None:
+    """List every (strategy, implementation) pair of the registry."""
+    rows = strategy_rows()
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    header = (
+        "strategy",
+        "implementation",
+        "binary_only",
+        "needs_proba",
+        "available",
+        "library",
+        "batch_mode",
+    )
+    table = [[str(r[h] if r[h] is not None else "") for h in header] for r in rows]
+    for r, line in zip(rows, table, strict=True):
+        if r["library_version"]:
+            line[5] = f"{r['library']} {r['library_version']}"
+        if not r["available"]:
+            line[4] = f"no ({r['reason']})"
+    widths = [max(len(h), *(len(t[i]) for t in table)) if table else len(h) for i, h in enumerate(header)]
+    click.echo("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip())
+    for line in table:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
+
+
+def _json_safe(value: Any) -> Any:
+    """NaN/inf -> None so the output is strict JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+@click.command("experiment")
+@click.argument("grid_path", metavar="GRID", type=click.Path(dir_okay=False))
+@click.argument("index", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print the full result as JSON.")
+@click.option("--no-cache", is_flag=True, help="Do not use the fitted-model cache (results are identical).")
+def experiment(grid_path: str, index: int, as_json: bool, no_cache: bool) -> None:
+    """Run experiment INDEX of GRID in this process and print its curve and selections."""
+    from algrid.experiment import run_experiment
+    from algrid.grid import load_grid
+
+    grid = load_grid(grid_path)
+    if not 0 <= index < len(grid):
+        raise GridError(
+            f"{grid_path}: experiment index {index} out of range (grid has {len(grid)} experiments)"
+        )
+    config = grid[index]
+    result = run_experiment(
+        config, grid.settings, exp_key=grid.exp_key(config), cache=False if no_cache else None
+    )
+    result.exp_index = index
+    if as_json:
+        click.echo(json.dumps(_json_safe(result.to_json()), indent=2))
+        return
+    _print_human(result)
+
+
+def _print_human(result: Any) -> None:
+    from algrid.results import CURVE_METRICS
+
+    click.echo(f"exp_key   {result.exp_key}   (index {result.exp_index})")
+    click.echo("config    " + "  ".join(f"{k}={v}" for k, v in result.config.items()))
+    status = result.status + (f"  {result.error}" if result.error else "")
+    click.echo(f"status    {status}   cycles_done={result.cycles_done}   wall={result.wall_s:.2f}s")
+    names = ("cycle", "n_labeled", *CURVE_METRICS, "fit_s", "query_s", "selected")
+    short = {"balanced_accuracy": "bal_acc", "precision_macro": "prec_macro", "recall_macro": "rec_macro"}
+    header = [short.get(n, n) for n in names]
+    rows = []
+    for c, (row, sel) in enumerate(zip(result.curve, result.selected, strict=False)):
+        shown = sel if len(sel) <= 6 else [*sel[:5], "..."]
+        cells = [str(c), str(row["n_labeled"])]
+        cells += [f"{row[m]:.4f}" for m in CURVE_METRICS]
+        cells += [f"{row['fit_s']:.3f}", f"{row['query_s']:.3f}", ",".join(map(str, shown))]
+        rows.append(cells)
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
+    click.echo("  ".join(h.rjust(w) for h, w in zip(header, widths, strict=True)))
+    for r in rows:
+        click.echo("  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)))
+    if result.summary:
+        keys = [k for k in result.summary if k.startswith(("accuracy_", "f1_macro_"))]
+        click.echo("summary   " + "  ".join(f"{k}={result.summary[k]:.4f}" for k in keys))

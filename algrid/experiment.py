@@ -1,0 +1,408 @@
+"""The simulated-oracle active-learning loop for ONE configuration.
+
+Split -> start set -> ``cycles`` rounds of (query a batch on the last model, the oracle labels it, fit, evaluate).
+The loop is identical for every strategy and implementation; a strategy only supplies ``select(ctx)``.
+
+Determinism: every random choice derives from a ``numpy.random.SeedSequence`` built from a blake2b hash of the
+parts of the configuration that should influence it (never Python's ``hash``):
+
+==================  ==========================================================  ============================
+what                hashed parts                                                 why this set
+==================  ==========================================================  ============================
+train/test split    dataset, split, test_size                                    same split for every strategy
+start set           dataset, split, test_size, initial_pool, start               same start for every strategy
+learner seed        dataset, split, learner, seed                                identical labelled sets give
+                                                                                 identical fits (exact cache)
+strategy rng/seed   every dimension + test_size + preprocessing + cycle          independent per experiment
+==================  ==========================================================  ============================
+
+The model is fitted on the labelled set in sorted row-id order, and the pool is kept in sorted row-id order, so a
+labelled set fully determines the fit, the test metrics and the pool probabilities: that is what lets
+:mod:`algrid.cache` share them between experiments without changing any result.
+
+Per cycle the loop does exactly one fit, one ``predict`` on the test split and (only for strategies with
+``needs_proba``) one ``predict_proba`` over the pool, shared with the strategy through ``ctx.proba_pool``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from algrid.cache import CacheEntry, ModelCache, labeled_digest, process_cache
+from algrid.metrics import classification_metrics, summarize
+from algrid.results import DIMENSIONS, ExperimentResult
+from algrid.strategies.base import QueryContext, StrategySpec
+
+__all__ = [
+    "StrategyError",
+    "experiment_key",
+    "initial_pool",
+    "run_experiment",
+    "seed_sequence",
+    "train_test_ids",
+]
+
+
+class StrategyError(RuntimeError):
+    """A strategy broke a selection invariant (size, duplicates, out of range, labelled or test rows)."""
+
+
+# ---------------------------------------------------------------------------------------------- seeding
+
+
+def _canonical(value: Any) -> Any:
+    """JSON-stable form of a configuration value (numpy ints and Python ints hash alike)."""
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return float(value)
+    return str(value)
+
+
+def seed_sequence(*parts: Any) -> np.random.SeedSequence:
+    """A SeedSequence from a stable blake2b hash of ``parts`` (same parts -> same seed in any process)."""
+    payload = json.dumps([_canonical(p) for p in parts], separators=(",", ":"))
+    digest = hashlib.blake2b(payload.encode("utf-8"), digest_size=16).digest()
+    return np.random.SeedSequence(int.from_bytes(digest, "little"))
+
+
+def _int_seed(ss: np.random.SeedSequence) -> int:
+    return int(ss.generate_state(1, dtype=np.uint32)[0])
+
+
+def experiment_key(config: dict[str, Any], settings: dict[str, Any]) -> str:
+    """A 16-hex key for ``config`` when the caller passes none (grids compute their own, see Grid.exp_key)."""
+    parts = [config[d] for d in DIMENSIONS] + [settings.get("cycles"), settings.get("test_size")]
+    parts.append(settings.get("preprocessing"))
+    payload = json.dumps([_canonical(p) for p in parts], separators=(",", ":"))
+    return hashlib.blake2b(payload.encode("utf-8"), digest_size=8).hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------- split and start
+
+
+@lru_cache(maxsize=128)
+def _split_cached(dataset: str, split: int, test_size: float) -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.model_selection import train_test_split
+
+    from algrid.datasets import load_dataset
+
+    y = load_dataset(dataset).y
+    seed = _int_seed(seed_sequence("split", dataset, split, test_size))
+    rows = np.arange(len(y), dtype=np.int64)
+    train, test = train_test_split(rows, test_size=test_size, stratify=y, random_state=seed)
+    train, test = np.sort(train), np.sort(test)
+    train.setflags(write=False)
+    test.setflags(write=False)
+    return train, test
+
+
+def train_test_ids(dataset: str, split: int, test_size: float) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted dataset row ids of the stratified train (= unlabelled pool) and test parts of split ``split``."""
+    return _split_cached(str(dataset), int(split), float(test_size))
+
+
+def _parse_pool(spec: str) -> tuple[str, int]:
+    method, sep, size = str(spec).partition(":")
+    if not sep or method not in {"per_class", "random", "kmeans"} or not size.isdigit() or int(size) < 1:
+        raise ValueError(
+            f"initial_pool {spec!r} is not per_class:k, random:n or kmeans:n with a positive size"
+        )
+    return method, int(size)
+
+
+def initial_pool(
+    X: np.ndarray, y: np.ndarray, train_ids: np.ndarray, spec: str, rng: np.random.Generator, seed: int
+) -> np.ndarray:
+    """Sorted row ids of the start set drawn from ``train_ids``.
+
+    per_class:k = k random rows of every class (all of a class's rows if it has fewer); random:n = n random
+    rows; kmeans:n = for each of n k-means centroids (seeded) the nearest train row not taken yet.
+    """
+    method, size = _parse_pool(spec)
+    if method == "per_class":
+        y_train = y[train_ids]
+        perm = rng.permutation(len(train_ids))
+        order = perm[np.argsort(y_train[perm], kind="stable")]  # random order inside each class
+        ys = y_train[order]
+        first = np.searchsorted(ys, ys, side="left")
+        rank = np.arange(len(ys)) - first  # position of each row within its class
+        chosen = train_ids[order[rank < size]]
+    elif size > len(train_ids):
+        raise ValueError(
+            f"initial_pool {spec!r} asks for {size} rows but the train split has {len(train_ids)}"
+        )
+    elif method == "random":
+        chosen = train_ids[rng.choice(len(train_ids), size=size, replace=False)]
+    else:
+        from sklearn.cluster import KMeans
+        from sklearn.metrics import pairwise_distances
+
+        X_train = X[train_ids]
+        km = KMeans(n_clusters=size, n_init=1, random_state=seed).fit(X_train)
+        dist = pairwise_distances(km.cluster_centers_, X_train)
+        taken = np.zeros(len(train_ids), dtype=bool)
+        picks = []
+        for row in dist:  # one pass per centroid (size is small), not per pool sample
+            row = np.where(taken, np.inf, row)
+            j = int(np.argmin(row))
+            taken[j] = True
+            picks.append(j)
+        chosen = train_ids[np.array(picks, dtype=np.int64)]
+    return np.sort(chosen.astype(np.int64))
+
+
+# ---------------------------------------------------------------------------------------------- the loop
+
+
+@dataclass
+class _State:
+    """What one experiment shares across its cycles."""
+
+    X: np.ndarray
+    y: np.ndarray
+    classes: np.ndarray
+    test_ids: np.ndarray
+    learner: str
+    learner_seed: int
+    key_prefix: tuple
+    cache: ModelCache | None
+
+    def fit_eval(self, labeled_ids: np.ndarray) -> tuple[CacheEntry, bool]:
+        """Fitted model + test metrics for a sorted labelled set (from the cache when possible)."""
+        from algrid.learners import make_al_learner
+
+        key = self.key_prefix + (labeled_digest(labeled_ids),)
+        entry = self.cache.get(key) if self.cache is not None else None
+        if entry is not None:
+            return entry, True
+        model = make_al_learner(self.learner, self.learner_seed, self.classes)
+        model.fit(self.X[labeled_ids], self.y[labeled_ids])
+        model._frozen = (
+            True  # shared through the cache: strategies must fit ctx.make_learner() models instead
+        )
+        pred = model.predict(self.X[self.test_ids])
+        metrics = classification_metrics(self.y[self.test_ids], pred, len(self.classes))
+        entry = CacheEntry(model=model, metrics=metrics)
+        if self.cache is not None:
+            self.cache.put(key, entry)
+        return entry, False
+
+    def proba(self, entry: CacheEntry, pool_ids: np.ndarray) -> np.ndarray:
+        """``predict_proba`` over the pool, computed at most once per fitted model."""
+        if entry.proba_pool is None:
+            proba = np.asarray(entry.model.predict_proba(self.X[pool_ids]), dtype=np.float64)
+            proba.setflags(write=False)
+            entry.proba_pool = proba
+        return entry.proba_pool
+
+
+def _check_selection(positions: Any, n_pool: int, want: int) -> np.ndarray:
+    """Validate a strategy's answer; returns it as int64 positions."""
+    pos = np.asarray(positions)
+    if pos.ndim != 1 or (pos.size and not np.issubdtype(pos.dtype, np.integer)):
+        raise StrategyError(
+            f"strategy returned {pos.dtype} array of shape {pos.shape}, expected 1-d integer positions"
+        )
+    pos = pos.astype(np.int64)
+    if len(pos) != want:
+        raise StrategyError(f"strategy returned {len(pos)} positions, expected {want}")
+    if want and (pos.min() < 0 or pos.max() >= n_pool):
+        raise StrategyError(f"strategy returned a position outside the pool of {n_pool}")
+    if len(np.unique(pos)) != len(pos):
+        raise StrategyError("strategy returned duplicate positions")
+    return pos
+
+
+def _cycle_row(n_labeled: int, metrics: dict[str, float], fit_s: float, query_s: float) -> dict[str, float]:
+    row: dict[str, float] = {"n_labeled": int(n_labeled)}
+    row.update(metrics)
+    row["fit_s"] = fit_s
+    row["query_s"] = query_s
+    return row
+
+
+def _resolve_cache(cache: ModelCache | bool | None) -> ModelCache | None:
+    if cache is None or cache is True:
+        return process_cache()
+    if cache is False:
+        return None
+    return cache
+
+
+def run_experiment(
+    config: dict[str, Any],
+    settings: dict[str, Any],
+    *,
+    exp_key: str | None = None,
+    cache: ModelCache | bool | None = None,
+    on_cycle: Callable[[ExperimentResult], None] | None = None,
+) -> ExperimentResult:
+    """Run one AL experiment; never raises for a failing strategy or learner (status "failed").
+
+    ``cache``: None/True = this process's shared :func:`algrid.cache.process_cache` (off with ALGRID_CACHE=0),
+    False = no cache, or a :class:`ModelCache`. Results are identical either way.
+    ``on_cycle(result)`` is called after every recorded cycle with the partial result.
+
+    Curve row c describes the model fitted on the labelled set after cycle c: ``fit_s`` is its fit plus the test
+    prediction, ``query_s`` the time to choose ``selected[c]`` (pool probabilities + strategy; for cycle 0 the
+    start-set draw). TimeoutError propagates so that runners can enforce limits.
+    """
+    config = {d: config[d] for d in DIMENSIONS}
+    if exp_key is None:
+        exp_key = experiment_key(config, settings)
+    result = ExperimentResult(exp_key=exp_key, config=config)
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # convergence/deprecation chatter from learners and libraries
+            _loop(config, settings, _resolve_cache(cache), result, on_cycle)
+    except TimeoutError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a failing strategy/learner must not stop the shard
+        result.status = "failed"
+        result.error = f"{type(exc).__name__}: {exc}"
+    result.cycles_done = max(len(result.curve) - 1, 0)
+    result.summary = summarize(result.curve)
+    result.wall_s = time.perf_counter() - wall0
+    result.cpu_s = time.process_time() - cpu0
+    return result
+
+
+def _loop(
+    config: dict[str, Any],
+    settings: dict[str, Any],
+    cache: ModelCache | None,
+    result: ExperimentResult,
+    on_cycle: Callable[[ExperimentResult], None] | None,
+) -> None:
+    from algrid.datasets import PREPROCESSING_VERSION, load_dataset
+    from algrid.learners import make_al_learner
+    from algrid.strategies import get_strategy
+
+    dataset, split, learner = str(config["dataset"]), int(config["split"]), str(config["learner"])
+    batch_size, seed = int(config["batch_size"]), int(config["seed"])
+    test_size = float(settings["test_size"])
+    cycles = int(settings["cycles"])
+    preprocessing = settings.get("preprocessing") or PREPROCESSING_VERSION
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+
+    spec: StrategySpec = get_strategy(str(config["strategy"]), str(config["implementation"]))
+    if not spec.available or spec.select is None:
+        raise RuntimeError(
+            f"strategy {spec.name}@{spec.implementation} is unavailable: {spec.unavailable_reason}"
+        )
+    ds = load_dataset(dataset)
+    X, y = ds.X, ds.y
+    classes = np.arange(ds.info.classes, dtype=np.int64)
+    if spec.binary_only and len(classes) != 2:
+        raise ValueError(
+            f"strategy {spec.name}@{spec.implementation} is binary-only; {dataset} has {len(classes)} classes"
+        )
+
+    train_ids, test_ids = train_test_ids(dataset, split, test_size)
+    learner_seed = _int_seed(seed_sequence("learner", dataset, split, learner, seed))
+    state = _State(
+        X=X,
+        y=y,
+        classes=classes,
+        test_ids=test_ids,
+        learner=learner,
+        learner_seed=learner_seed,
+        key_prefix=(dataset, split, test_size, preprocessing, learner, learner_seed),
+        cache=cache,
+    )
+    full = [config[d] for d in DIMENSIONS] + [test_size, preprocessing]
+
+    def make_learner(s: int) -> Any:
+        return make_al_learner(learner, s, classes)
+
+    # cycle 0: the start set
+    t0 = time.perf_counter()
+    start_ss = seed_sequence("start", dataset, split, test_size, config["initial_pool"], config["start"])
+    start_ids = initial_pool(
+        X, y, train_ids, config["initial_pool"], np.random.default_rng(start_ss), _int_seed(start_ss)
+    )
+    query_s = time.perf_counter() - t0
+    is_labeled = np.zeros(len(y), dtype=bool)
+    is_labeled[start_ids] = True
+    is_test = np.zeros(len(y), dtype=bool)
+    is_test[test_ids] = True
+    labeled_ids = start_ids
+    t0 = time.perf_counter()
+    entry, _ = state.fit_eval(labeled_ids)
+    result.curve.append(_cycle_row(len(labeled_ids), entry.metrics, time.perf_counter() - t0, query_s))
+    result.selected.append([int(i) for i in start_ids])
+    result.cycles_done = 0
+    if on_cycle is not None:
+        on_cycle(result)
+
+    for cycle in range(1, cycles + 1):
+        pool_ids = train_ids[~is_labeled[train_ids]]
+        if len(pool_ids) == 0:
+            break  # pool exhausted: stop, no padding
+        want = min(batch_size, len(pool_ids))
+        t0 = time.perf_counter()
+        proba = state.proba(entry, pool_ids) if spec.needs_proba else None
+        strat_ss_seed, strat_ss_rng = seed_sequence("strategy", *full, cycle).spawn(2)
+        strat_seed = _int_seed(strat_ss_seed)
+        ctx = QueryContext(
+            model=entry.model,
+            X_pool=X[pool_ids],
+            X_labeled=X[labeled_ids],
+            y_labeled=y[labeled_ids],
+            classes=classes,
+            batch_size=want,
+            rng=np.random.default_rng(strat_ss_rng),
+            seed=strat_seed,
+            make_learner=make_learner,
+            proba_pool=proba,
+        )
+        if spec.uses_oracle:
+            ctx.oracle_labels = y[pool_ids]
+            ctx.evaluate = _oracle_evaluate(state, labeled_ids, pool_ids)
+        np.random.seed(strat_seed)  # modAL / small-text read the global NumPy RNG
+        positions = _check_selection(spec.select(ctx), len(pool_ids), want)
+        query_s = time.perf_counter() - t0
+        new_ids = pool_ids[positions]
+        if (
+            is_labeled[new_ids].any() or is_test[new_ids].any()
+        ):  # the oracle must never see test or labelled rows
+            raise StrategyError("selection contains a labelled or test row")
+        is_labeled[new_ids] = True
+        labeled_ids = np.flatnonzero(is_labeled).astype(np.int64)
+        t0 = time.perf_counter()
+        entry, _ = state.fit_eval(labeled_ids)
+        result.curve.append(_cycle_row(len(labeled_ids), entry.metrics, time.perf_counter() - t0, query_s))
+        result.selected.append([int(i) for i in new_ids])
+        result.cycles_done = cycle
+        if on_cycle is not None:
+            on_cycle(result)
+
+
+def _oracle_evaluate(
+    state: _State, labeled_ids: np.ndarray, pool_ids: np.ndarray
+) -> Callable[[np.ndarray], float]:
+    """ctx.evaluate for oracle baselines: test accuracy after labelling ``positions`` of the pool.
+
+    Goes through the cache, so the winning candidate's fit is reused by the next cycle.
+    """
+
+    def evaluate(positions: np.ndarray) -> float:
+        ids = np.union1d(labeled_ids, pool_ids[np.asarray(positions, dtype=np.int64)])
+        entry, _ = state.fit_eval(ids)
+        return entry.metrics["accuracy"]
+
+    return evaluate
