@@ -1,0 +1,233 @@
+"""Hyperparameter impact: does changing P change the results, the selected samples, or the conclusions?
+
+Experiments are matched on every other dimension (a *block* = all dimensions but P, strategy included), so each
+comparison isolates P:
+
+* ``pearson``      correlation of the summary between two values of P over matched experiments,
+* ``jaccard``      overlap of the samples selected in cycles >= 1 between matched experiments (from queries; a
+                   deterministic sample of at most ``jaccard_blocks`` blocks),
+* ``kendall_tau``  agreement of the leaderboards built from each value of P (on blocks complete in P),
+* ``tau_vs_all``   agreement of each value's leaderboard with the leaderboard of all data,
+* ``variance_share`` share of the summary's variance explained by P's main effect (eta squared over all
+                   experiments); ``variance_share_within`` the same inside blocks (after removing block means),
+                   which isolates P from the other dimensions' effects.
+
+The scalar keys are means over pairs (or values); ``pairs`` and ``per_value`` hold the details.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from algrid.analysis.leaderboard import clean, dataset_means, kendall, rank_means, records
+from algrid.analysis.source import IDENTITY, QueryError, StoreData
+from algrid.analysis.values import Values, build_values
+from algrid.results import DIMENSIONS
+
+PARAMS: tuple[str, ...] = tuple(d for d in DIMENSIONS if d != "strategy")
+
+
+def literal(value: Any) -> str:
+    """A SQL literal for a dimension value read back from the store."""
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def check_param(param: str) -> str:
+    if param not in PARAMS:
+        raise QueryError(f"--param {param!r}: unknown hyperparameter (choose from {', '.join(PARAMS)})")
+    return param
+
+
+def _pearson(x: np.ndarray, y: np.ndarray) -> tuple[float | None, int]:
+    ok = ~(np.isnan(x) | np.isnan(y))
+    n = int(ok.sum())
+    if n < 2:
+        return None, n
+    a, b = x[ok], y[ok]
+    if np.ptp(a) == 0 or np.ptp(b) == 0:
+        return (1.0 if np.array_equal(a, b) else None), n
+    return float(np.corrcoef(a, b)[0, 1]), n
+
+
+def _mean(values: list) -> float | None:
+    v = [x for x in values if x is not None]
+    return float(np.mean(v)) if v else None
+
+
+def _jaccard(store: StoreData, vals: Values, param: str, values: list, others: list[str], blocks: int) -> dict:
+    """Mean Jaccard overlap of selected samples per pair of values, over a deterministic sample of blocks."""
+    if not store.has_queries or blocks <= 0 or param == "dataset":
+        return {}
+    o = ", ".join(others)
+    sample = store.sql(
+        f"""WITH b AS (SELECT {o} FROM {vals.table} WHERE NOT missing GROUP BY {o} HAVING count(DISTINCT {param}) >= 2
+                       ORDER BY hash({o}) LIMIT {int(blocks)})
+            SELECT dense_rank() OVER (ORDER BY {o}) AS block, CAST(v.{param} AS VARCHAR) AS val, v.exp_key
+            FROM {vals.table} v SEMI JOIN b USING ({o}) WHERE NOT v.missing"""
+    ).df()
+    if sample.empty:
+        return {}
+    store.con.register("jaccard_keys", sample[["exp_key"]])
+    try:
+        sets = store.sql(
+            "SELECT exp_key, list_distinct(flatten(list(selected))) AS ids FROM queries_raw "
+            "SEMI JOIN jaccard_keys USING (exp_key) WHERE cycle >= 1 GROUP BY exp_key"
+        ).fetchall()
+    finally:
+        store.con.unregister("jaccard_keys")
+    ids = {k: set(v) for k, v in sets}
+    sample = sample[sample["exp_key"].isin(ids)]
+    out: dict[tuple[str, str], list[float]] = {}
+    for _, grp in sample.groupby("block"):
+        by_val = dict(zip(grp["val"], grp["exp_key"], strict=True))
+        for a, b in itertools.combinations([str(v) for v in values], 2):
+            if a in by_val and b in by_val:
+                sa, sb = ids[by_val[a]], ids[by_val[b]]
+                union = len(sa | sb)
+                out.setdefault((a, b), []).append(len(sa & sb) / union if union else 1.0)
+    return out
+
+
+def impact(
+    store: StoreData,
+    param: str,
+    metric: str = "f1_weighted",
+    summary: str = "aulc",
+    missing: str = "zero",
+    *,
+    vals: Values | None = None,
+    full: pd.DataFrame | None = None,
+    jaccard_blocks: int = 200,
+) -> dict[str, Any]:
+    """Impact of one hyperparameter (JSON-ready dict; see the module docstring for the keys)."""
+    check_param(param)
+    vals = vals or build_values(store, metric, summary, missing)
+    identity = tuple(d for d in IDENTITY if d != param)
+    others = [d for d in DIMENSIONS if d != param]
+    values = [r[0] for r in store.sql(f"SELECT DISTINCT {param} FROM {vals.table} ORDER BY 1").fetchall()]
+    result: dict[str, Any] = {
+        "param": param,
+        "metric": vals.metric,
+        "summary": vals.summary,
+        "values": [clean(v) for v in values],
+        "kendall_tau": None,
+        "tau_vs_all": None,
+        "pearson": None,
+        "jaccard": None,
+        "variance_share": None,
+        "variance_share_within": None,
+        "n_blocks": 0,
+        "pairs": [],
+        "per_value": [],
+        "missing": vals.missing,
+        "where": store.where,
+    }
+    if len(values) < 2:
+        result["note"] = f"{param} has a single value here ({values[0] if values else 'none'}); nothing to compare"
+        return result
+    o = ", ".join(others)
+    cols = [f"max(value) FILTER (WHERE {param} = {literal(v)}) AS c{i}" for i, v in enumerate(values)]
+    wide = f"wide_{vals.table}_{param}"
+    store.sql(f"CREATE OR REPLACE TEMP TABLE {wide} AS SELECT {o}, {', '.join(cols)} FROM {vals.table} GROUP BY ALL")
+    k = len(values)
+    matrix = store.sql(f"SELECT {', '.join(f'c{i}' for i in range(k))} FROM {wide}").fetchnumpy()
+    w = np.column_stack([np.asarray(matrix[f"c{i}"], dtype=float) for i in range(k)])
+    complete = ~np.isnan(w).any(axis=1)
+    result["n_blocks"] = int(complete.sum())
+
+    # Variance shares.
+    ss = store.sql(
+        f"""WITH s AS (SELECT avg(value) AS mu, var_pop(value) * count(*) AS sst FROM {vals.table}),
+                 g AS (SELECT count(*) AS n, avg(value) AS m FROM {vals.table} GROUP BY {param})
+            SELECT sum(g.n * (g.m - s.mu) ^ 2), any_value(s.sst) FROM g, s"""
+    ).fetchone()
+    result["variance_share"] = float(ss[0] / ss[1]) if ss[1] and ss[1] > 1e-15 else 0.0
+    if complete.sum() >= 1:
+        resid = w[complete] - w[complete].mean(axis=1, keepdims=True)
+        total = float((resid**2).sum())
+        between = float(len(resid) * (resid.mean(axis=0) ** 2).sum())
+        result["variance_share_within"] = between / total if total > 1e-15 else 0.0
+
+    # Per-value leaderboards (on complete blocks when there are any) and the full one.
+    group = "dataset" if param != "dataset" else None
+    ident = ", ".join(identity)
+    gsel = "CAST(dataset AS VARCHAR) AS dataset, " if group else "'all' AS dataset, "
+    if result["n_blocks"]:
+        cond = " AND ".join(f"c{i} IS NOT NULL" for i in range(k))
+        per = store.sql(
+            f"SELECT {gsel}{ident}, count(*) AS n, {', '.join(f'avg(c{i}) AS v{i}' for i in range(k))} "
+            f"FROM {wide} WHERE {cond} GROUP BY ALL"
+        ).df()
+        boards = [rank_means(per.rename(columns={f"v{i}": "value"})[["dataset", *identity, "value", "n"]], identity)
+                  for i in range(k)]
+    else:
+        per = store.sql(
+            f"SELECT {gsel}{ident}, CAST({param} AS VARCHAR) AS val, avg(value) AS value, count(*) AS n "
+            f"FROM {vals.table} GROUP BY ALL"
+        ).df()
+        boards = [rank_means(per[per["val"] == str(v)], identity) for v in values]
+    full = full if full is not None and identity == IDENTITY else rank_means(dataset_means(store, vals, identity), identity)
+    n_per = dict(store.sql(f"SELECT CAST({param} AS VARCHAR), count(*) FROM {vals.table} GROUP BY 1").fetchall())
+    mean_per = dict(store.sql(f"SELECT CAST({param} AS VARCHAR), avg(value) FROM {vals.table} GROUP BY 1").fetchall())
+    taus_all = [kendall(b, full, identity) for b in boards]
+    result["per_value"] = [
+        clean({"value": v, "tau_vs_all": t, "n": n_per.get(str(v), 0), "mean_value": mean_per.get(str(v)),
+               "leader": "@".join(str(x) for x in b.iloc[0][list(identity)]) if len(b) else None})
+        for v, t, b in zip(values, taus_all, boards, strict=True)
+    ]
+    jac = _jaccard(store, vals, param, values, others, jaccard_blocks)
+    pairs = []
+    for i, j in itertools.combinations(range(k), 2):
+        r, n = _pearson(w[:, i], w[:, j])
+        jl = jac.get((str(values[i]), str(values[j])), [])
+        pairs.append(clean({
+            "a": values[i], "b": values[j], "kendall_tau": kendall(boards[i], boards[j], identity),
+            "pearson": r, "n_matched": n, "jaccard": float(np.mean(jl)) if jl else None, "n_jaccard": len(jl),
+        }))
+    result["pairs"] = pairs
+    result["kendall_tau"] = _mean([p["kendall_tau"] for p in pairs])
+    result["tau_vs_all"] = _mean(taus_all)
+    result["pearson"] = _mean([p["pearson"] for p in pairs])
+    result["jaccard"] = _mean([p["jaccard"] for p in pairs])
+    store.sql(f"DROP TABLE {wide}")
+    return result
+
+
+def impact_all(
+    store: StoreData,
+    metric: str = "f1_weighted",
+    summary: str = "aulc",
+    missing: str = "zero",
+    *,
+    jaccard_blocks: int = 50,
+) -> dict[str, Any]:
+    """Every hyperparameter with at least two values, ranked by influence (variance_share, then 1 - tau)."""
+    vals = build_values(store, metric, summary, missing)
+    full = rank_means(dataset_means(store, vals))
+    rows, skipped = [], []
+    for param in PARAMS:
+        n_values = store.sql(f"SELECT count(DISTINCT {param}) FROM {vals.table}").fetchone()[0]
+        if n_values < 2:
+            skipped.append(param)
+            continue
+        r = impact(store, param, vals=vals, full=full, jaccard_blocks=jaccard_blocks)
+        rows.append({key: r[key] for key in ("param", "variance_share", "variance_share_within", "kendall_tau",
+                                              "tau_vs_all", "pearson", "jaccard", "n_blocks")} | {"n_values": n_values})
+    rows.sort(key=lambda r: (-(r["variance_share"] or 0.0), r["kendall_tau"] if r["kendall_tau"] is not None else 1.0))
+    for rank, r in enumerate(rows, 1):
+        r["rank"] = rank
+    return {
+        "metric": metric,
+        "summary": summary,
+        "ranked_by": "variance_share",
+        "rows": records(pd.DataFrame(rows)) if rows else [],
+        "single_valued": skipped,
+        "missing": vals.missing,
+        "where": store.where,
+    }

@@ -1,0 +1,128 @@
+"""Readable plain-text renderings of the query results (the JSON dicts the API returns)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.4f}" if abs(v) < 1e4 else f"{v:.4g}"
+    return str(v)
+
+
+def table(rows: Sequence[dict], columns: Sequence[str]) -> str:
+    """Left-aligned text columns; numbers right-aligned."""
+    if not rows:
+        return "(no rows)"
+    cells = [[_fmt(r.get(c)) for c in columns] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
+    numeric = [all(isinstance(r.get(c), (int, float)) or r.get(c) is None for r in rows) for c in columns]
+
+    def line(vals: Sequence[str]) -> str:
+        return "  ".join(v.rjust(w) if num else v.ljust(w) for v, w, num in zip(vals, widths, numeric, strict=True)).rstrip()
+
+    return "\n".join([line(columns), line(["-" * w for w in widths]), *(line(r) for r in cells)])
+
+
+def missing_line(missing: dict) -> str:
+    m = missing
+    detail = ", ".join(f"{k} {m[k]}" for k in ("pending", "failed", "timeout", "no_value") if m.get(k))
+    text = f"missing: {m['missing']} of {m['total']} experiments" + (f" ({detail})" if detail else "")
+    text += f"; policy {m['policy']}: {m['treatment']}"
+    if m.get("no_cutoff"):
+        text += f"; {m['no_cutoff']} left out (no random run in their setting to set the ramp-up cutoff)"
+    if m.get("note"):
+        text += f"; {m['note']}"
+    return text
+
+
+def _header(res: dict, title: str) -> list[str]:
+    out = [f"{title} - {res.get('metric')} {res.get('summary')}"]
+    if res.get("where"):
+        out.append(f"where: {res['where']}")
+    return out
+
+
+def render_leaderboard(res: dict) -> str:
+    lines = _header(res, f"leaderboard over {res.get('n_datasets')} datasets")
+    rows = [dict(r, rank=i) for i, r in enumerate(res["rows"], 1)]
+    lines.append(table(rows, ["rank", "strategy", "implementation", "mean_rank", "mean_value", "n", "n_datasets"]))
+    lines.append(missing_line(res["missing"]))
+    return "\n".join(lines)
+
+
+def render_impact(res: dict) -> str:
+    lines = _header(res, f"impact of {res['param']}")
+    lines.append(f"values: {', '.join(str(v) for v in res['values'])}")
+    if res.get("note"):
+        lines.append(res["note"])
+    summary = [{k: res.get(k) for k in ("kendall_tau", "tau_vs_all", "pearson", "jaccard", "variance_share",
+                                         "variance_share_within", "n_blocks")}]
+    lines.append(table(summary, list(summary[0])))
+    if res["per_value"]:
+        lines += ["", table(res["per_value"], ["value", "tau_vs_all", "n", "mean_value", "leader"])]
+    if res["pairs"]:
+        lines += ["", table(res["pairs"][:50], ["a", "b", "kendall_tau", "pearson", "n_matched", "jaccard", "n_jaccard"])]
+        if len(res["pairs"]) > 50:
+            lines.append(f"... {len(res['pairs']) - 50} more pairs (use --json)")
+    lines.append(missing_line(res["missing"]))
+    return "\n".join(lines)
+
+
+def render_impact_all(res: dict) -> str:
+    lines = _header(res, f"hyperparameters ranked by {res['ranked_by']}")
+    lines.append(table(res["rows"], ["rank", "param", "n_values", "variance_share", "variance_share_within",
+                                     "kendall_tau", "tau_vs_all", "pearson", "jaccard"]))
+    if res["single_valued"]:
+        lines.append(f"single-valued (not ranked): {', '.join(res['single_valued'])}")
+    lines.append(missing_line(res["missing"]))
+    return "\n".join(lines)
+
+
+def render_stability(res: dict) -> str:
+    lines = _header(res, f"stability: tau of the leaderboard from k random {res['unit']} units vs all {res['n_units']}")
+    lines.append(table(res["curve"], ["k", "repeats", "mean", "std", "p10", "p90", "min"]))
+    k_min = res["k_min"]
+    lines.append(f"smallest k with mean tau >= {res['target']}: {k_min if k_min is not None else 'never reached'}")
+    lines.append(missing_line(res["missing"]))
+    return "\n".join(lines)
+
+
+def render_compare(res: dict) -> str:
+    lines = _header(res, f"{res['a']} vs {res['b']} over {res['n_pairs']} matched experiments")
+    lines.append(table([res], ["wins", "ties", "losses", "mean_a", "mean_b", "mean_diff", "wilcoxon_p", "effect_size"]))
+    lines.append(f"effect size: {res['effect_size_name']} (+1: {res['a']} better in every pair)")
+    lines.append(missing_line(res["missing"]))
+    return "\n".join(lines)
+
+
+def render_cd(res: dict) -> str:
+    lines = _header(res, f"Friedman + Nemenyi over {res['n_datasets']} datasets")
+    lines.append(
+        f"Friedman chi2 = {res['friedman_chi2']:.4f}, p = {res['friedman_p']:.4g}; "
+        f"critical difference (alpha {res['alpha']}) = {res['cd']:.4f}"
+    )
+    lines.append(table(res["rows"], ["strategy", "implementation", "mean_rank", "mean_value"]))
+    for c in res["cliques"]:
+        lines.append("not significantly different: " + ", ".join(c))
+    if res["dropped"]:
+        lines.append("left out (not on every dataset): " + ", ".join(res["dropped"]))
+    lines.append(missing_line(res["missing"]))
+    return "\n".join(lines)
+
+
+def render_runtime(res: dict) -> str:
+    cols = ["n", "ok", "failed", "timeout", "fit_s_per_cycle", "query_s_per_cycle", "wall_s_per_exp"]
+    lines = ["runtime per strategy", table(res["by_strategy"], ["strategy", "implementation", *cols]), ""]
+    lines += ["per learner", table(res["by_learner"], ["learner", *cols]), ""]
+    lines += ["per dataset", table(res["by_dataset"], ["dataset", "rows", "max_labeled", *cols])]
+    if res["failures"]:
+        lines += ["", "failures and timeouts", table(res["failures"], ["strategy", "implementation", "status", "n", "error"])]
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(res["status_counts"].items()))
+    pend = f", pending {res['pending']}" if res.get("pending") is not None else ""
+    lines.append(f"status: {counts}{pend}")
+    return "\n".join(lines)
