@@ -1,0 +1,406 @@
+"""Local worker processes: run many experiments per process, kill a process to enforce a time or memory limit.
+
+Why separate OS processes started with ``subprocess`` (not ``multiprocessing.Pool`` or threads):
+- A time limit must stop C code (BLAS, libsvm) too; only killing the process does that reliably. The prior study's
+  thread-based timeouts never fired.
+- ``subprocess`` works from anywhere: inside Dask's daemonic worker processes (where ``multiprocessing`` refuses to
+  start children), from threads, after DuckDB or tqdm started threads (no fork-with-threads hazards).
+- A worker imports the engine once, keeps its dataset and model caches, and runs experiments back to back. The parent
+  hands a worker consecutive experiments of one *work group* (same dataset, learner, split, start, ...), so the
+  engine's per-process cache turns shared fits into hits.
+
+Protocol: the parent writes pickled messages to the worker's task pipe and reads from its result pipe
+(``multiprocessing.connection.Connection`` over two inherited fds; the worker's stdout is redirected to stderr so
+library prints cannot corrupt the channel). Worker -> parent: ("start", key, cpu), ("cycle", key, curve_row,
+selected, cpu), ("done", key, result). After every cycle the parent therefore knows the finished cycles and can record
+them when it kills the worker.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pickle
+import subprocess
+import sys
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from algrid.results import ExperimentResult
+
+#: Seconds a started worker may take to import the engine before it is considered broken.
+STARTUP_LIMIT_S = 300.0
+#: How often the parent checks deadlines and memory (seconds).
+POLL_S = 0.2
+
+
+def load_plugins() -> list[str]:
+    """Import the modules named in ALGRID_PLUGINS (comma-separated): they may register extra strategies.
+
+    Runs in the parent and in every worker, so a strategy registered at runtime exists in both.
+    """
+    names = [n.strip() for n in os.environ.get("ALGRID_PLUGINS", "").split(",") if n.strip()]
+    for name in names:
+        importlib.import_module(name)
+    return names
+
+
+@dataclass
+class Task:
+    """One experiment to run."""
+
+    exp_key: str
+    exp_index: int | None
+    config: dict[str, Any]
+    group: tuple = ()
+
+
+@dataclass
+class _Running:
+    task: Task
+    sent_at: float
+    started_at: float | None = None
+    curve: list[dict[str, float]] = field(default_factory=list)
+    selected: list[list[int]] = field(default_factory=list)
+    cpu0: float = 0.0
+    cpu: float = 0.0
+
+
+def _partial(run: _Running, status: str, error: str, now: float) -> ExperimentResult:
+    return ExperimentResult(
+        exp_key=run.task.exp_key,
+        config=run.task.config,
+        status=status,
+        error=error,
+        cycles_done=max(len(run.curve) - 1, 0),
+        curve=list(run.curve),
+        selected=list(run.selected),
+        summary={},
+        wall_s=now - (run.started_at or run.sent_at),
+        cpu_s=max(run.cpu - run.cpu0, 0.0),
+        exp_index=run.task.exp_index,
+    )
+
+
+class _Worker:
+    """One worker process and its two pipes."""
+
+    def __init__(self, env: dict[str, str] | None = None):
+        import multiprocessing.connection  # noqa: F401 - Connection over raw fds
+
+        task_r, task_w = os.pipe()
+        res_r, res_w = os.pipe()
+        cmd = [sys.executable, "-m", "algrid.backends.local", str(task_r), str(res_w)]
+        self.proc = subprocess.Popen(cmd, pass_fds=(task_r, res_w), env=env, stdin=subprocess.DEVNULL)
+        os.close(task_r)
+        os.close(res_w)
+        self.tasks = Connection(task_w, readable=False)
+        self.results = Connection(res_r, writable=False)
+        self.running: _Running | None = None
+        self.queue: deque[Task] = deque()
+        self.spawned_at = time.monotonic()
+        self._ps = None
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def rss_mb(self) -> float:
+        try:
+            import psutil
+
+            if self._ps is None:
+                self._ps = psutil.Process(self.proc.pid)
+            return self._ps.memory_info().rss / 2**20
+        except Exception:  # noqa: BLE001 - process gone: nothing to measure
+            return 0.0
+
+    def send(self, task: Task, settings: dict[str, Any]) -> None:
+        self.running = _Running(task=task, sent_at=time.monotonic())
+        self.tasks.send(("run", task.exp_key, task.exp_index, task.config, settings))
+
+    def kill(self) -> None:
+        try:
+            self.proc.kill()
+        except ProcessLookupError:
+            pass
+        self.proc.wait()
+        self.close()
+
+    def close(self) -> None:
+        for conn in (self.tasks, self.results):
+            try:
+                conn.close()
+            except OSError:
+                pass
+
+    def stop(self, grace_s: float = 5.0) -> None:
+        try:
+            self.tasks.send(("exit",))
+            self.proc.wait(timeout=grace_s)
+        except (OSError, subprocess.TimeoutExpired):
+            self.proc.kill()
+            self.proc.wait()
+        self.close()
+
+
+class LocalPool:
+    """Runs work groups on ``jobs`` worker processes with per-experiment time and memory limits.
+
+    Callbacks (all in the calling thread): ``claim(task) -> bool`` right before a task is dispatched (False: skip it,
+    another runner has it); ``on_result(result)`` for every finished experiment, including synthesized
+    ``timeout`` / ``failed`` results of killed workers; ``on_tick()`` about every POLL_S seconds.
+    ``stop()`` (from a signal handler) makes ``run`` return after killing the workers.
+    """
+
+    def __init__(
+        self,
+        jobs: int,
+        settings: dict[str, Any],
+        *,
+        timeout_s: float | None = None,
+        memory_mb: float | None = None,
+    ):
+        self.jobs = max(1, int(jobs))
+        self.settings = dict(settings)
+        self.timeout_s = float(timeout_s) if timeout_s else None
+        self.memory_mb = float(memory_mb) if memory_mb else None
+        self._stop = False
+        self.spawned = 0
+
+    def stop(self) -> None:
+        self._stop = True
+
+    def run(
+        self,
+        groups: Iterable[list[Task]],
+        *,
+        claim: Callable[[Task], bool],
+        on_result: Callable[[ExperimentResult], None],
+        on_tick: Callable[[], None] | None = None,
+    ) -> bool:
+        """Run every group; returns False if stopped early (the results delivered so far are final)."""
+        pending: deque[list[Task]] = deque(g for g in groups if g)
+        workers: list[_Worker] = []
+        try:
+            while not self._stop:
+                for w in workers:  # hand out work to idle workers
+                    if w.running is None:
+                        self._dispatch(w, workers, pending, claim)
+                while len(workers) < self.jobs and (pending or any(len(w.queue) > 1 for w in workers)):
+                    w = _Worker()
+                    self.spawned += 1
+                    workers.append(w)
+                    self._dispatch(w, workers, pending, claim)
+                    if w.running is None:
+                        break
+                busy = [w for w in workers if w.running is not None]
+                if not busy:
+                    if not pending and not any(w.queue for w in workers):
+                        return True
+                    continue
+                ready = wait([w.results for w in busy], timeout=self._wait_s(busy))
+                now = time.monotonic()
+                for w in busy:
+                    if w.results in ready:
+                        self._receive(w, now, on_result)
+                for i, w in enumerate(workers):
+                    if w.running is not None and self._over_limit(w, now, on_result):
+                        workers[i] = None  # type: ignore[assignment]
+                    elif w.running is None and w.proc.poll() is not None:
+                        w.close()
+                        workers[i] = None  # type: ignore[assignment]
+                workers = [w for w in workers if w is not None]
+                if on_tick is not None:
+                    on_tick()
+            return False
+        finally:
+            for w in workers:
+                if self._stop or w.running is not None:
+                    w.kill()
+                else:
+                    w.stop()
+
+    # ----------------------------------------------------------------------------------------------- internals
+    def _dispatch(
+        self, w: _Worker, workers: list[_Worker], pending: deque, claim: Callable[[Task], bool]
+    ) -> None:
+        while True:
+            if not w.queue:
+                if pending:
+                    w.queue.extend(pending.popleft())
+                else:  # steal the second half of the biggest queue (keeps the victim's group contiguous)
+                    victim = max((o for o in workers if o is not w), key=lambda o: len(o.queue), default=None)
+                    if victim is None or len(victim.queue) < 2:
+                        return
+                    n = len(victim.queue) // 2
+                    stolen = [victim.queue.pop() for _ in range(n)]
+                    w.queue.extend(reversed(stolen))
+            task = w.queue.popleft()
+            if claim(task):
+                w.send(task, self.settings)
+                return
+
+    def _wait_s(self, busy: list[_Worker]) -> float:
+        wait_s = POLL_S
+        if self.timeout_s:
+            now = time.monotonic()
+            for w in busy:
+                r = w.running
+                if r is not None and r.started_at is not None:
+                    wait_s = min(wait_s, max(0.0, r.started_at + self.timeout_s - now) + 0.01)
+        return wait_s
+
+    def _receive(self, w: _Worker, now: float, on_result: Callable[[ExperimentResult], None]) -> None:
+        while w.running is not None:
+            try:
+                if not w.results.poll():
+                    return
+                msg = w.results.recv()
+            except (EOFError, OSError, pickle.UnpicklingError):
+                return  # the process died; _over_limit notices via poll()
+            run = w.running
+            kind = msg[0]
+            if kind == "start":
+                run.started_at, run.cpu0, run.cpu = time.monotonic(), msg[2], msg[2]
+            elif kind == "cycle":
+                run.curve.append(msg[2])
+                run.selected.append(msg[3])
+                run.cpu = msg[4]
+            elif kind == "done":
+                w.running = None
+                on_result(msg[2])
+
+    def _over_limit(self, w: _Worker, now: float, on_result: Callable[[ExperimentResult], None]) -> bool:
+        """Kill a worker that exceeded a limit or died; record its experiment. True if the worker is gone."""
+        run = w.running
+        assert run is not None
+        if self.timeout_s and run.started_at is not None and now - run.started_at > self.timeout_s:
+            w.kill()
+            on_result(
+                _partial(
+                    run,
+                    "timeout",
+                    f"timeout: exceeded {self.timeout_s:g} s after {max(len(run.curve) - 1, 0)} cycles",
+                    now,
+                )
+            )
+            return True
+        if self.memory_mb:
+            rss = w.rss_mb()
+            if rss > self.memory_mb:
+                w.kill()
+                on_result(
+                    _partial(
+                        run,
+                        "failed",
+                        f"memory: worker used {rss:.0f} MiB > limit {self.memory_mb:g} MiB",
+                        now,
+                    )
+                )
+                return True
+        if run.started_at is None and now - run.sent_at > STARTUP_LIMIT_S:
+            w.kill()
+            on_result(
+                _partial(run, "failed", f"crash: worker did not start within {STARTUP_LIMIT_S:g} s", now)
+            )
+            return True
+        code = w.proc.poll()
+        if code is not None:
+            self._receive(w, now, on_result)  # a final "done" may still be in the pipe
+            if w.running is None:
+                return False
+            w.close()
+            what = f"killed by signal {-code}" if code < 0 else f"exited with code {code}"
+            on_result(_partial(run, "failed", f"crash: worker process {what}", now))
+            return True
+        return False
+
+
+# --------------------------------------------------------------------------------------------------- in-process
+def run_in_process(
+    tasks: Iterable[Task],
+    settings: dict[str, Any],
+    *,
+    timeout_s: float | None,
+    claim: Callable[[Task], bool],
+    on_result: Callable[[ExperimentResult], None],
+    on_tick: Callable[[], None] | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> bool:
+    """Run tasks one by one in this process (no children at all, e.g. where process creation is forbidden).
+
+    The time limit is cooperative here: it is checked after every cycle (a single cycle stuck in C code cannot be
+    interrupted). Use worker processes (the default) for a hard limit and a memory cap.
+    """
+    from algrid.experiment import run_experiment
+
+    for task in tasks:
+        if should_stop():
+            return False
+        if not claim(task):
+            continue
+        t0 = time.monotonic()
+        state: dict[str, Any] = {"curve": [], "selected": []}
+
+        def on_cycle(res: ExperimentResult, t0: float = t0, state: dict[str, Any] = state) -> None:
+            state["curve"], state["selected"] = list(res.curve), list(res.selected)
+            if timeout_s and time.monotonic() - t0 > timeout_s:
+                raise TimeoutError
+
+        try:
+            result = run_experiment(task.config, settings, exp_key=task.exp_key, on_cycle=on_cycle)
+            result.exp_index = task.exp_index
+        except TimeoutError:
+            run = _Running(
+                task=task, sent_at=t0, started_at=t0, curve=state["curve"], selected=state["selected"]
+            )
+            result = _partial(
+                run,
+                "timeout",
+                f"timeout: exceeded {timeout_s:g} s after {max(len(run.curve) - 1, 0)} cycles",
+                time.monotonic(),
+            )
+        on_result(result)
+        if on_tick is not None:
+            on_tick()
+    return True
+
+
+# ------------------------------------------------------------------------------------------------------ worker
+def _worker_main(task_fd: int, result_fd: int) -> None:
+    """Worker process: receive tasks, run them, stream per-cycle progress and the result back."""
+    out = Connection(result_fd, readable=False)
+    tasks = Connection(task_fd, writable=False)
+    os.dup2(2, 1)  # library prints go to stderr, never into the result channel
+    sys.stdout = sys.stderr
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers stop
+    load_plugins()
+    from algrid.experiment import run_experiment
+
+    while True:
+        try:
+            msg = tasks.recv()
+        except (EOFError, OSError):
+            return
+        if msg[0] != "run":
+            return
+        _, key, index, config, settings = msg
+        out.send(("start", key, time.process_time()))
+
+        def on_cycle(res: ExperimentResult, key: str = key) -> None:
+            out.send(("cycle", key, dict(res.curve[-1]), list(res.selected[-1]), time.process_time()))
+
+        result = run_experiment(config, settings, exp_key=key, on_cycle=on_cycle)
+        result.exp_index = index
+        out.send(("done", key, result))
+
+
+if __name__ == "__main__":
+    _worker_main(int(sys.argv[1]), int(sys.argv[2]))

@@ -1,0 +1,197 @@
+"""`algrid run`, `algrid status`, `algrid store verify|compact|export`: thin wrappers over algrid.runner / algrid.store."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+
+def _emit_json(obj: object) -> None:
+    click.echo(json.dumps(obj, indent=2, default=str))
+
+
+@click.command()
+@click.argument("grid_file", metavar="GRID", type=click.Path(dir_okay=False))
+@click.option("--shard", metavar="i/N", help="Run only shard i of N (0-based), e.g. 3/100.")
+@click.option(
+    "--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True, help="Worker processes."
+)
+@click.option(
+    "--store",
+    "store_dir",
+    type=click.Path(file_okay=False),
+    help="Result store [default: results/<grid name>].",
+)
+@click.option("--retry-failed", is_flag=True, help="Also rerun experiments recorded as failed or timeout.")
+@click.option("--backend", type=click.Choice(["local", "dask"]), default="local", show_default=True)
+@click.option(
+    "--scheduler", metavar="ADDR", help="Dask scheduler address (tcp://host:port); none: a LocalCluster."
+)
+@click.option(
+    "--memory-mb", type=click.IntRange(min=64), help="Per-worker memory cap in MiB (default: grid memory_mb)."
+)
+@click.option(
+    "--in-process",
+    is_flag=True,
+    help="Run experiments in this process (no worker processes; soft time limit).",
+)
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+@click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON instead of a table.")
+def run(
+    grid_file: str,
+    shard: str | None,
+    jobs: int,
+    store_dir: str | None,
+    retry_failed: bool,
+    backend: str,
+    scheduler: str | None,
+    memory_mb: int | None,
+    in_process: bool,
+    no_progress: bool,
+    as_json: bool,
+) -> None:
+    """Run a grid (or one shard of it) into its result store; resumes where it left off."""
+    from algrid.backends.local import load_plugins
+    from algrid.grid import load_grid
+    from algrid.runner import parse_shard, run_shard
+
+    load_plugins()
+    grid = load_grid(grid_file)
+    shard_t = parse_shard(shard)
+    if backend == "dask":
+        from algrid.backends.dask import run_dask
+
+        summary = run_dask(
+            grid,
+            store_dir,
+            shard=shard_t,
+            scheduler=scheduler,
+            n_workers=jobs if jobs > 1 else 2,
+            retry_failed=retry_failed,
+            in_process=in_process,
+            memory_mb=memory_mb,
+            progress=not no_progress,
+        )
+    else:
+        if scheduler:
+            raise click.UsageError("--scheduler needs --backend dask")
+        summary = run_shard(
+            grid,
+            store_dir,
+            shard=shard_t,
+            jobs=jobs,
+            retry_failed=retry_failed,
+            progress=not no_progress,
+            memory_mb=memory_mb,
+            in_process=in_process,
+        )
+    if as_json:
+        _emit_json(summary.to_json())
+    else:
+        click.echo(summary.table())
+
+
+@click.command()
+@click.argument("store_dir", metavar="STORE", type=click.Path(file_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option(
+    "--shards",
+    type=click.IntRange(min=1),
+    help="Per-shard counts for N shards [default: N the runs recorded].",
+)
+@click.option(
+    "--grid",
+    "grid_file",
+    type=click.Path(dir_okay=False),
+    help="Count against this grid [default: the store's current grid].",
+)
+def status(store_dir: str, as_json: bool, shards: int | None, grid_file: str | None) -> None:
+    """How many experiments of the store's grid are ok, failed, timeout or pending (overall, per shard, per value)."""
+    from algrid.backends.local import load_plugins
+    from algrid.store.status import format_status, store_status
+
+    load_plugins()
+    st = store_status(store_dir, grid_path=grid_file, shards=shards)
+    click.echo(json.dumps(st, indent=2, default=str) if as_json else format_status(st))
+
+
+@click.group()
+def store() -> None:
+    """Check, repair, compact and export result stores."""
+
+
+@store.command()
+@click.argument("store_dir", metavar="STORE", type=click.Path(file_okay=False))
+@click.option(
+    "--repair",
+    is_flag=True,
+    help="Quarantine unreadable parts, drop duplicated/incomplete rows (they become pending).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def verify(store_dir: str, repair: bool, as_json: bool) -> None:
+    """Exit 0 only if every part is readable, no experiment is stored twice and every run row has its curves."""
+    from algrid.backends.local import load_plugins
+    from algrid.store.verify import verify as do_verify
+
+    load_plugins()
+    report = do_verify(store_dir, repair=repair)
+    if as_json:
+        _emit_json(report.to_json())
+    else:
+        for line in report.repaired:
+            click.echo(f"repaired: {line}")
+        for line in report.notes:
+            click.echo(f"note: {line}")
+        for line in report.problems:
+            click.echo(f"problem: {line}", err=True)
+        verdict = "OK" if report.ok else "FAILED"
+        click.echo(
+            f"{verdict}: {report.store}: {report.parts} parts, {report.experiments} experiments, {len(report.problems)} problem(s)"
+        )
+    if not report.ok:
+        sys.exit(1)
+
+
+@store.command()
+@click.argument("store_dir", metavar="STORE", type=click.Path(file_okay=False))
+@click.option(
+    "--min-age",
+    type=float,
+    default=300.0,
+    show_default=True,
+    help="Only delete orphans/temp files older than this (s).",
+)
+@click.option("--json", "as_json", is_flag=True)
+def compact(store_dir: str, min_age: float, as_json: bool) -> None:
+    """Merge small parts into large sorted ones (atomically) and drop uncommitted leftovers."""
+    from algrid.store.compact import compact as do_compact
+
+    res = do_compact(store_dir, min_age_s=min_age)
+    if as_json:
+        _emit_json(res)
+    else:
+        click.echo(
+            f"compacted {res['merged_parts']} parts into {res['new_parts']} ({res['parts_before']} -> {res['parts_after']} parts); "
+            f"removed {res['orphans_removed']} orphan and {res['tmp_removed']} temporary files"
+        )
+
+
+@store.command()
+@click.argument("store_dir", metavar="STORE", type=click.Path(file_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), required=True)
+@click.option("--out", type=click.Path(file_okay=False), help="Output directory [default: STORE/export].")
+@click.option(
+    "--table",
+    "tables",
+    multiple=True,
+    type=click.Choice(["runs", "curves", "queries"]),
+    help="Only these tables (repeatable).",
+)
+def export(store_dir: str, fmt: str, out: str | None, tables: tuple[str, ...]) -> None:
+    """Write the committed runs, curves and queries as plain CSV or Parquet files."""
+    from algrid.store.compact import export as do_export
+
+    for path in do_export(store_dir, fmt, out, tables or ("runs", "curves", "queries")):
+        click.echo(str(path))

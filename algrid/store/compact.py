@@ -1,0 +1,114 @@
+"""`algrid store compact` and `algrid store export`.
+
+Compaction merges many small parts (one per flush of every runner) into few large, exp_key-sorted ones, so scans and
+DuckDB queries touch a handful of files with big row groups. It goes through the journaled replace of
+algrid.store.parts: readers see the old parts or the new ones, never both; a crash leaves a journal that the next
+writer, compact or `verify --repair` finishes or rolls back. Committed results are unchanged (tested); uncommitted
+orphans and temporary files older than ``min_age_s`` (so a live writer's in-between state is never touched) go.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from algrid.store import parts
+from algrid.store.core import Store, read_parts
+
+#: Target size of a compacted part.
+TARGET_RUNS = 200_000
+TARGET_CURVE_ROWS = 10_000_000
+
+
+def _sorted(t: pa.Table, keys: list[str]) -> pa.Table:
+    t = t.sort_by([(k, "ascending") for k in keys])
+    return t.unify_dictionaries().combine_chunks()
+
+
+def compact(store_dir: str | Path, min_age_s: float = 300.0) -> dict[str, Any]:
+    """Merge committed parts into large sorted parts; drop old orphans and temp files. Returns what it did."""
+    store = Store.open(store_dir)
+    recovered = parts.recover_journals(store.root)
+    snap = store.snapshot()
+    batches: list[list[str]] = [[]]
+    runs_n = curves_n = 0
+    for pid in snap.committed:
+        meta_runs = pq.ParquetFile(parts.part_path(store.root, "runs", pid)).metadata.num_rows
+        cpath = parts.part_path(store.root, "curves", pid)
+        meta_curves = pq.ParquetFile(cpath).metadata.num_rows if cpath.exists() else 0
+        if batches[-1] and (runs_n + meta_runs > TARGET_RUNS or curves_n + meta_curves > TARGET_CURVE_ROWS):
+            batches.append([])
+            runs_n = curves_n = 0
+        batches[-1].append(pid)
+        runs_n += meta_runs
+        curves_n += meta_curves
+    merged_from = merged_into = 0
+    for batch in batches:
+        if len(batch) < 2:
+            continue
+        tables = {}
+        for kind in parts.KINDS:
+            paths = [parts.part_path(store.root, kind, p) for p in batch]
+            tables[kind] = read_parts([p for p in paths if p.exists()], kind)
+        order = {"runs": ["exp_key"], "curves": ["exp_key", "cycle"], "queries": ["exp_key", "cycle"]}
+        tables = {k: _sorted(t, order[k]) for k, t in tables.items()}
+        parts.replace_parts(store.root, batch, [tables], reason="compact")
+        merged_from += len(batch)
+        merged_into += 1
+    removed = 0
+    now = time.time()
+    for kind, ids in snap.orphans.items():
+        for pid in ids:
+            path = parts.part_path(store.root, kind, pid)
+            try:
+                if now - path.stat().st_mtime >= min_age_s:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                pass
+    tmp = parts.remove_stale_tmp(store.root, older_than_s=min_age_s)
+    return {
+        "parts_before": len(snap.committed),
+        "parts_after": len(store.snapshot().committed),
+        "merged_parts": merged_from,
+        "new_parts": merged_into,
+        "orphans_removed": removed,
+        "tmp_removed": len(tmp),
+        "journals": recovered,
+    }
+
+
+def export(
+    store_dir: str | Path, fmt: str, out: str | Path | None = None, tables: tuple[str, ...] = parts.KINDS
+) -> list[Path]:
+    """Write the committed runs/curves/queries as plain CSV or Parquet files (one per table) under ``out``."""
+    from algrid.errors import AlgridError
+
+    if fmt not in ("csv", "parquet"):
+        raise AlgridError(f"--format: expected csv or parquet, got {fmt!r}")
+    store = Store.open(store_dir)
+    out_dir = Path(out) if out is not None else store.root / "export"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    con = store.duckdb()
+    written = []
+    for kind in tables:
+        target = out_dir / f"{kind}.{fmt}"
+        tmp = out_dir / f".{kind}.{fmt}.tmp"
+        if fmt == "csv":
+            select = (
+                "SELECT * EXCLUDE (selected), array_to_string(selected, ' ') AS selected"
+                if kind == "queries"
+                else "SELECT *"
+            )
+            con.execute(f"COPY ({select} FROM {kind} ORDER BY ALL) TO '{tmp}' (FORMAT csv, HEADER)")
+        else:
+            con.execute(
+                f"COPY (SELECT * FROM {kind} ORDER BY exp_key) TO '{tmp}' (FORMAT parquet, COMPRESSION zstd)"
+            )
+        tmp.replace(target)
+        written.append(target)
+    return written

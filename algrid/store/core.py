@@ -1,0 +1,420 @@
+"""The result store: a directory of append-only Parquet parts plus meta.json and the frozen grid(s).
+
+Layout (schema version 1, see docs/store.md)::
+
+    meta.json  grid.yaml  grids/<fingerprint>.yaml  runs/  curves/  queries/  journal/  claims/  quarantine/
+
+A store belongs to one set of *key settings* (cycles, test_size, preprocessing version): those change every
+experiment's result, so a grid that differs in them is refused. A grid that only adds or drops values is welcome:
+experiments are identified by exp_key, so every finished one is reused. Each grid that ever ran on the store is kept
+under ``grids/`` (the most recently used one is the store's current grid for ``algrid status``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as pads
+import pyarrow.parquet as pq
+import yaml
+
+from algrid import __version__
+from algrid.errors import StoreError
+from algrid.results import ExperimentResult
+from algrid.store import parts
+from algrid.store.schema import SCHEMA_VERSION, SCHEMAS, result_rows, rows_to_table
+
+if TYPE_CHECKING:
+    from algrid.grid import Grid
+
+DEFAULT_ROOT = Path("results")
+
+
+def default_store_dir(grid: Grid) -> Path:
+    """``results/<grid name>`` (relative to the working directory), the default of ``algrid run``."""
+    return DEFAULT_ROOT / grid.name
+
+
+def _grid_text(grid: Grid) -> str:
+    """The grid file's text, or (for grids built in memory) an equivalent YAML document of its spec."""
+    path = Path(str(getattr(grid, "path", "")))
+    if path.is_file():
+        return path.read_text(encoding="utf-8")
+    settings = {k: v for k, v in grid.settings.items() if k not in ("preprocessing",) and v is not None}
+    blocks = [{d: list(v) for d, v in block.items()} for block in grid.spec.blocks]
+    return yaml.safe_dump({**settings, "blocks": blocks}, sort_keys=False)
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+class Store:
+    """One result store directory. Cheap to construct; every read takes a fresh consistent snapshot."""
+
+    def __init__(self, root: str | Path, meta: dict[str, Any]):
+        self.root = Path(root)
+        self.meta = meta
+
+    # ------------------------------------------------------------------------------------------ opening
+    @classmethod
+    def open(cls, root: str | Path) -> Store:
+        """Open an existing store (StoreError if it is not one)."""
+        root = Path(root)
+        meta_path = root / "meta.json"
+        if not meta_path.is_file():
+            raise StoreError(f"{root}: not an algrid result store (no meta.json)")
+        try:
+            meta = json.loads(meta_path.read_text())
+        except ValueError as exc:
+            raise StoreError(f"{meta_path}: unreadable meta.json ({exc})") from None
+        if meta.get("schema_version") != SCHEMA_VERSION:
+            raise StoreError(
+                f"{root}: store schema version {meta.get('schema_version')!r}, this algrid reads version {SCHEMA_VERSION}"
+            )
+        return cls(root, meta)
+
+    @classmethod
+    def create_or_open(cls, root: str | Path, grid: Grid) -> Store:
+        """Open the store for running ``grid``, creating it if needed; refuse a grid with other key settings."""
+        root = Path(root)
+        if (root / "meta.json").is_file():
+            store = cls.open(root)
+            store.check_grid(grid)
+        else:
+            if root.exists() and any(p for p in root.iterdir() if not p.name.startswith(".")):
+                raise StoreError(f"{root}: directory exists and is not an algrid result store (no meta.json)")
+            root.mkdir(parents=True, exist_ok=True)
+            for kind in (*parts.KINDS, "grids", "claims"):
+                (root / kind).mkdir(exist_ok=True)
+            text = _grid_text(grid)
+            if not (root / "grid.yaml").exists():
+                _atomic_write_text(root / "grid.yaml", text)
+            meta = {
+                "schema_version": SCHEMA_VERSION,
+                "grid_name": grid.name,
+                "grid_fingerprint": grid.fingerprint,
+                "key_settings": dict(grid.key_settings),
+                "algrid_version": __version__,
+                "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            }
+            try:  # first creator wins; a racing creator opens what the winner wrote
+                fd = os.open(root / "meta.json", os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                time.sleep(0.05)
+                store = cls.open(root)
+                store.check_grid(grid)
+                store.remember_grid(grid)
+                return store
+            with os.fdopen(fd, "w") as fh:
+                fh.write(json.dumps(meta, indent=2) + "\n")
+            store = cls(root, meta)
+        store.remember_grid(grid)
+        return store
+
+    def check_grid(self, grid: Grid) -> None:
+        """Refuse a grid whose result-affecting settings differ from the store's."""
+        want = self.meta.get("key_settings", {})
+        have = dict(grid.key_settings)
+        diffs = [
+            f"{k}: store has {want.get(k)!r}, grid has {have.get(k)!r}"
+            for k in sorted(set(want) | set(have))
+            if want.get(k) != have.get(k)
+        ]
+        if diffs:
+            raise StoreError(
+                f"{self.root}: grid {getattr(grid, 'path', grid.name)} does not match this store "
+                f"({'; '.join(diffs)}); its results would not be comparable: use another --store"
+            )
+
+    def remember_grid(self, grid: Grid) -> None:
+        """Keep a copy of every grid run on this store (touched on each use: the newest is the current grid)."""
+        target = self.root / "grids" / f"{grid.fingerprint}.yaml"
+        target.parent.mkdir(exist_ok=True)
+        if not target.exists():
+            _atomic_write_text(target, _grid_text(grid))
+        else:
+            os.utime(target)
+
+    def grid_files(self) -> list[Path]:
+        """Grids this store has seen, oldest use first (grid.yaml, the frozen original, if nothing else)."""
+        files = sorted((self.root / "grids").glob("*.yaml"), key=lambda p: (p.stat().st_mtime, p.name))
+        return files or [self.root / "grid.yaml"]
+
+    def grid(self, path: str | Path | None = None) -> Grid:
+        """The current grid (or the given grid file), checked against the store's key settings."""
+        from algrid.grid import load_grid
+
+        grid = load_grid(path or self.grid_files()[-1])
+        self.check_grid(grid)
+        return grid
+
+    def grids(self) -> list[Grid]:
+        """Every grid this store has seen (for verify: a stored experiment must belong to one of them)."""
+        from algrid.grid import load_grid
+
+        return [load_grid(p) for p in self.grid_files()]
+
+    # ------------------------------------------------------------------------------------------ reading
+    def snapshot(self) -> parts.Snapshot:
+        return parts.snapshot(self.root)
+
+    def read(
+        self, kind: str, columns: list[str] | None = None, snap: parts.Snapshot | None = None
+    ) -> pa.Table:
+        """Committed rows of one table (orphans and journal-masked parts excluded), in the store schema."""
+        for attempt in range(20):
+            snap = snap if (snap is not None and attempt == 0) else self.snapshot()
+            paths = [p for p in snap.paths(kind) if kind == "runs" or p.exists()]
+            try:
+                return read_parts(paths, kind, columns)
+            except FileNotFoundError:  # a compaction replaced parts under us: take a new snapshot
+                snap = None
+                continue
+        raise StoreError(f"{self.root}: parts keep disappearing while reading (is a compaction looping?)")
+
+    def runs(self, columns: list[str] | None = None) -> pa.Table:
+        return self.read("runs", columns)
+
+    def curves(self, columns: list[str] | None = None) -> pa.Table:
+        return self.read("curves", columns)
+
+    def queries(self, columns: list[str] | None = None) -> pa.Table:
+        return self.read("queries", columns)
+
+    def status_table(self) -> pa.Table:
+        """exp_key and status of every committed run row: the done-set, reading two columns only."""
+        return self.read("runs", ["exp_key", "status"])
+
+    def done_keys(self, retry_failed: bool = False) -> set[str]:
+        """exp_keys that need no run: every stored one, or only the `ok` ones with retry_failed."""
+        t = self.status_table()
+        if retry_failed:
+            t = t.filter(pc.equal(t["status"].cast(pa.string()), "ok"))
+        return set(t["exp_key"].to_pylist())
+
+    def duckdb(self, con=None):
+        """A DuckDB connection with views ``runs``, ``curves``, ``queries`` over the committed parts only."""
+        import duckdb
+
+        con = con or duckdb.connect()
+        snap = self.snapshot()
+        for kind in parts.KINDS:
+            paths = [str(p) for p in snap.paths(kind) if p.exists()]
+            if paths:
+                con.execute(
+                    f"CREATE OR REPLACE VIEW {kind} AS SELECT * FROM read_parquet({paths!r}, union_by_name=true)"
+                )
+            else:
+                con.register(f"_{kind}_empty", SCHEMAS[kind].empty_table())
+                con.execute(f"CREATE OR REPLACE VIEW {kind} AS SELECT * FROM _{kind}_empty")
+        return con
+
+    # ------------------------------------------------------------------------------------------ writing
+    def writer(self, **kwargs: Any) -> StoreWriter:
+        return StoreWriter(self, **kwargs)
+
+    def retire(self, keys: Iterable[str], reason: str = "retry") -> int:
+        """Remove the stored rows (runs, curves, queries) of these experiments: they become pending again."""
+        keys = pa.array(sorted(set(keys)), pa.string())
+        if len(keys) == 0:
+            return 0
+        snap = self.snapshot()
+        runs = read_parts(snap.paths("runs"), "runs", ["exp_key", "__filename"])
+        hit = runs.filter(pc.is_in(runs["exp_key"], value_set=keys))
+        affected = sorted({_part_id(f) for f in hit["__filename"].to_pylist()})
+        if not affected:
+            return 0
+        add = []
+        for pid in affected:
+            tables = {}
+            for kind in parts.KINDS:
+                path = parts.part_path(self.root, kind, pid)
+                t = read_parts([path], kind) if path.exists() else SCHEMAS[kind].empty_table()
+                tables[kind] = t.filter(pc.invert(pc.is_in(t["exp_key"], value_set=keys)))
+            if tables["runs"].num_rows:
+                add.append(tables)
+        parts.replace_parts(self.root, affected, add, reason=reason)
+        return hit.num_rows
+
+
+def _part_id(filename: str) -> str:
+    name = os.path.basename(filename)
+    return name[len("part-") : -len(".parquet")]
+
+
+def read_parts(paths: list[Path], kind: str, columns: list[str] | None = None) -> pa.Table:
+    """Read parts into one table of the store schema; a corrupt part raises StoreError naming it."""
+    schema = SCHEMAS[kind]
+    if not paths:
+        t = schema.empty_table()
+        if columns:
+            t = t.append_column("__filename", pa.array([], pa.string())) if "__filename" in columns else t
+            t = t.select(columns)
+        return t
+    try:
+        dataset = pads.dataset([str(p) for p in paths], schema=schema, format="parquet")
+        return dataset.to_table(columns=columns)
+    except FileNotFoundError:
+        raise
+    except (OSError, pa.ArrowException) as exc:
+        if isinstance(exc, FileNotFoundError) or "No such file" in str(exc):
+            raise FileNotFoundError(str(exc)) from None
+        for p in paths:  # find the culprit to name it
+            try:
+                pq.read_table(p)
+            except FileNotFoundError:
+                raise
+            except Exception as inner:  # noqa: BLE001 - any failure means an unreadable part
+                raise StoreError(
+                    f"corrupt part {p}: {type(inner).__name__}: {inner}; run `algrid store verify "
+                    f"{p.parent.parent} --repair` to quarantine it"
+                ) from None
+        raise StoreError(f"cannot read {kind} parts: {exc}") from None
+
+
+class StoreWriter:
+    """Buffers finished experiments and commits them as one part triple every few experiments or seconds.
+
+    A killed writer loses only what is buffered (bounded by ``flush_every`` experiments / ``flush_seconds``)
+    plus what was in flight. Before committing, rows whose exp_key another writer committed meanwhile are dropped.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        shard: str | None = None,
+        grid_fingerprint: str | None = None,
+        flush_every: int = 16,
+        flush_seconds: float = 10.0,
+        done_check=None,
+    ):
+        self.store = store
+        self.shard = shard
+        self.grid_fingerprint = grid_fingerprint
+        self.flush_every = max(1, int(flush_every))
+        self.flush_seconds = float(flush_seconds)
+        self.done_check = done_check  # callable(keys) -> set of keys already committed by others
+        self._rows: dict[str, list] = {k: [] for k in parts.KINDS}
+        self._keys: list[str] = []
+        self._first_at: float | None = None
+        self.committed = 0
+
+    @property
+    def buffered_keys(self) -> list[str]:
+        return list(self._keys)
+
+    def add(self, result: ExperimentResult) -> list[str]:
+        """Buffer one result; returns the keys committed if this triggered a flush."""
+        run, curves, queries = result_rows(result, shard=self.shard, grid_fingerprint=self.grid_fingerprint)
+        self._rows["runs"].append(run)
+        self._rows["curves"].extend(curves)
+        self._rows["queries"].extend(queries)
+        self._keys.append(result.exp_key)
+        if self._first_at is None:
+            self._first_at = time.monotonic()
+        if self.due():
+            return self.flush()
+        return []
+
+    def due(self) -> bool:
+        return bool(self._keys) and (
+            len(self._keys) >= self.flush_every
+            or time.monotonic() - (self._first_at or 0) >= self.flush_seconds
+        )
+
+    def flush(self) -> list[str]:
+        """Commit the buffer as one part triple; returns the committed keys (plus dropped duplicates)."""
+        if not self._keys:
+            return []
+        keys = list(self._keys)
+        drop = set(self.done_check(keys)) if self.done_check else set()
+        rows = self._rows
+        if drop:
+            rows = {k: [r for r in v if r["exp_key"] not in drop] for k, v in rows.items()}
+        if rows["runs"]:
+            tables = {k: rows_to_table(k, v) for k, v in rows.items()}
+            parts.write_commit(self.store.root, tables)
+            self.committed += len(rows["runs"])
+        self._rows = {k: [] for k in parts.KINDS}
+        self._keys = []
+        self._first_at = None
+        return keys
+
+    def close(self) -> list[str]:
+        return self.flush()
+
+
+def tables_equal_ignoring(a: pa.Table, b: pa.Table, ignore: Iterable[str]) -> bool:
+    """Helper for tests and compaction checks: same rows in the same order on every non-ignored column."""
+    cols = [c for c in a.column_names if c not in set(ignore)]
+    return a.select(cols).cast(b.select(cols).schema).equals(b.select(cols))
+
+
+class DoneTracker:
+    """The done-set of a set of experiments, refreshed incrementally (only parts not seen before are read).
+
+    Runners refresh it after claiming an experiment and before committing, so an experiment another runner committed
+    a moment ago is neither run nor stored twice. ``interest`` limits memory to the keys a runner cares about.
+    """
+
+    def __init__(self, store: Store, interest: Iterable[str] | None = None):
+        self.store = store
+        self.interest = None if interest is None else pa.array(sorted(set(interest)), pa.string())
+        self._parts: dict[str, list[tuple[str, str]]] = {}
+        self.status_of: dict[str, str] = {}
+        self.refresh()
+
+    def refresh(self) -> None:
+        snap = self.store.snapshot()
+        live = set(snap.committed)
+        gone = [p for p in self._parts if p not in live]
+        for pid in gone:
+            for key, _ in self._parts.pop(pid):
+                self.status_of.pop(key, None)
+        new = [p for p in snap.committed if p not in self._parts]
+        if new:
+            try:
+                t = read_parts(
+                    [parts.part_path(self.store.root, "runs", p) for p in new],
+                    "runs",
+                    ["exp_key", "status", "__filename"],
+                )
+            except FileNotFoundError:
+                return self.refresh()
+            if self.interest is not None:
+                t = t.filter(pc.is_in(t["exp_key"], value_set=self.interest))
+            for pid in new:
+                self._parts[pid] = []
+            for key, status, fname in zip(
+                t["exp_key"].to_pylist(),
+                t["status"].cast(pa.string()).to_pylist(),
+                t["__filename"].to_pylist(),
+                strict=True,
+            ):
+                self._parts[_part_id(fname)].append((key, status))
+        if gone:  # rebuild: a removed part's key may live on in a replacement part
+            self.status_of = {k: s for rows in self._parts.values() for k, s in rows}
+        else:
+            for pid in new:
+                self.status_of.update(self._parts[pid])
+
+    def is_done(self, key: str, retry_failed: bool = False) -> bool:
+        status = self.status_of.get(key)
+        return status is not None and (status == "ok" or not retry_failed)
+
+    def committed(self, keys: Iterable[str]) -> set[str]:
+        """Which of these keys have a run row now (after a refresh)."""
+        self.refresh()
+        return {k for k in keys if k in self.status_of}

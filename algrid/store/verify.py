@@ -1,0 +1,224 @@
+"""`algrid store verify [--repair]`: prove a store is sound, or say exactly what is wrong and where.
+
+Sound means: every committed part is readable; no exp_key has two run rows; every run row has cycles_done + 1 curve
+rows and query rows (cycles 0..cycles_done) in its own part; every stored experiment belongs to a grid the store has
+seen, with the dimensions its exp_key stands for. Repair moves unreadable parts (with their siblings) to
+``quarantine/`` and drops run rows that are duplicated or lack their curves, so those experiments become pending and
+the next `algrid run` redoes them.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from algrid.results import DIMENSIONS
+from algrid.store import parts
+from algrid.store.core import Store, read_parts
+from algrid.store.schema import SCHEMAS, conform
+from algrid.store.status import _grid_table
+
+_EXAMPLES = 5
+
+
+@dataclass
+class VerifyReport:
+    store: str
+    ok: bool = True
+    parts: int = 0
+    experiments: int = 0
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)
+    bad_parts: list[str] = field(default_factory=list)
+    drop: dict[str, list[str]] = field(default_factory=dict)  # part id -> exp_keys whose rows repair removes
+
+    def problem(self, text: str) -> None:
+        self.ok = False
+        self.problems.append(text)
+
+    def to_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        d.pop("drop")
+        return d
+
+
+def _check_parts(store: Store, snap: parts.Snapshot, report: VerifyReport) -> dict[str, dict[str, pa.Table]]:
+    """Read every committed part completely; returns the readable ones by id."""
+    good: dict[str, dict[str, pa.Table]] = {}
+    for pid in snap.committed:
+        tables = {}
+        for kind in parts.KINDS:
+            path = parts.part_path(store.root, kind, pid)
+            rel = path.relative_to(store.root)
+            try:
+                t = pq.read_table(path)
+                t = conform(t, kind)
+                t.validate(full=True)
+                tables[kind] = t
+            except FileNotFoundError:
+                report.problem(f"missing part {rel} (its runs part is committed)")
+            except Exception as exc:  # noqa: BLE001 - any failure means an unreadable part
+                msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                report.problem(f"unreadable part {rel}: {msg}")
+        if len(tables) == len(parts.KINDS):
+            good[pid] = tables
+        else:
+            report.bad_parts.append(pid)
+    report.parts = len(snap.committed)
+    orphans = sum(len(v) for v in snap.orphans.values())
+    if orphans:
+        report.notes.append(
+            f"{orphans} uncommitted (orphan) curves/queries parts: ignored; `algrid store compact` removes them"
+        )
+    if snap.journals:
+        report.notes.append(f"{len(snap.journals)} journal(s) of an unfinished replace/compact present")
+    return good
+
+
+def _check_rows(good: dict[str, dict[str, pa.Table]], grids: list, report: VerifyReport) -> None:
+    con = duckdb.connect()
+
+    def tagged(kind: str, cols: list[str]) -> pa.Table:
+        ts = [
+            t[kind].select(cols).append_column("part", pa.array([pid] * t[kind].num_rows, pa.string()))
+            for pid, t in good.items()
+        ]
+        if not ts:
+            return SCHEMAS[kind].empty_table().select(cols).append_column("part", pa.array([], pa.string()))
+        return pa.concat_tables(ts, promote_options="permissive")
+
+    runs = tagged("runs", ["exp_key", "status", "cycles_done", "finished_at", *DIMENSIONS])
+    con.register("runs", runs)
+    con.register("curves", tagged("curves", ["exp_key", "cycle"]))
+    con.register("queries", tagged("queries", ["exp_key", "cycle"]))
+    report.experiments = con.execute("SELECT count(DISTINCT exp_key) FROM runs").fetchall()[0][0]
+
+    dups = con.execute(
+        """
+        SELECT exp_key, part, row_number() OVER (PARTITION BY exp_key ORDER BY
+               CASE status::VARCHAR WHEN 'ok' THEN 0 WHEN 'timeout' THEN 1 ELSE 2 END, finished_at, part) AS rk,
+               count(*) OVER (PARTITION BY exp_key) AS n
+        FROM runs QUALIFY n > 1
+        """
+    ).fetchall()
+    if dups:
+        keys = sorted({k for k, _, _, _ in dups})
+        report.problem(f"{len(keys)} exp_key(s) stored more than once, e.g. {', '.join(keys[:_EXAMPLES])}")
+        for key, part, rk, _ in dups:
+            if rk > 1:
+                report.drop.setdefault(part, []).append(key)
+
+    for kind in ("curves", "queries"):
+        bad = con.execute(
+            f"""
+            SELECT r.exp_key, r.part, r.cycles_done, coalesce(c.n, 0), c.lo, c.hi FROM runs r
+            LEFT JOIN (SELECT exp_key, part, count(*) AS n, min(cycle) AS lo, max(cycle) AS hi,
+                              count(DISTINCT cycle) AS nd FROM {kind} GROUP BY 1, 2) c USING (exp_key, part)
+            WHERE coalesce(c.n, 0) != r.cycles_done + 1 OR (c.n > 0 AND (c.lo != 0 OR c.hi != r.cycles_done OR c.nd != c.n))
+            """
+        ).fetchall()
+        if bad:
+            k, p, cd, n, _, _ = bad[0]
+            report.problem(
+                f"{len(bad)} run row(s) without their {kind} rows (cycles_done + 1 expected), "
+                f"e.g. {k} in part {p}: cycles_done={cd}, {n} {kind} rows"
+            )
+            for key, part, *_ in bad:
+                report.drop.setdefault(part, []).append(key)
+        extra = con.execute(
+            f"SELECT count(*) FROM {kind} c ANTI JOIN runs r USING (exp_key, part)"
+        ).fetchall()[0][0]
+        if extra:
+            report.problem(f"{extra} {kind} row(s) inside committed parts belong to no run row of their part")
+
+    if grids:
+        known = pa.concat_tables(
+            [_grid_table(g).select(["exp_key", *DIMENSIONS]) for g in grids], promote_options="permissive"
+        )
+        con.register("known", known)
+        outside = con.execute("SELECT DISTINCT exp_key FROM runs ANTI JOIN known USING (exp_key)").fetchall()
+        if outside:
+            report.problem(
+                f"{len(outside)} stored experiment(s) belong to no grid of this store, e.g. "
+                + ", ".join(k for (k,) in outside[:_EXAMPLES])
+            )
+        cond = " OR ".join(f'r."{d}"::VARCHAR IS DISTINCT FROM k."{d}"::VARCHAR' for d in DIMENSIONS)
+        mismatched = con.execute(
+            f"SELECT DISTINCT r.exp_key FROM runs r JOIN (SELECT DISTINCT * FROM known) k USING (exp_key) WHERE {cond}"
+        ).fetchall()
+        if mismatched:
+            report.problem(
+                f"{len(mismatched)} run row(s) whose dimensions do not match their exp_key, e.g. {mismatched[0][0]}"
+            )
+
+
+def _quarantine(store: Store, pid: str) -> list[str]:
+    moved = []
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    for kind in parts.KINDS:  # runs first: the experiment is uncommitted before its curves move
+        src = parts.part_path(store.root, kind, pid)
+        if src.exists():
+            dst = store.root / "quarantine" / stamp / kind / src.name
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(src), str(dst))
+            moved.append(str(dst.relative_to(store.root)))
+    return moved
+
+
+def drop_rows(store: Store, drop: dict[str, list[str]], reason: str) -> int:
+    """Rewrite the given parts without the rows of the given exp_keys (journaled): they become pending."""
+    add, remove, n = [], [], 0
+    for pid, keys in drop.items():
+        value_set = pa.array(sorted(set(keys)), pa.string())
+        tables = {}
+        for kind in parts.KINDS:
+            t = read_parts([parts.part_path(store.root, kind, pid)], kind)
+            keep = pc.invert(pc.is_in(t["exp_key"], value_set=value_set))
+            if kind == "runs":
+                n += t.num_rows - pc.sum(keep.cast(pa.int64())).as_py()
+            tables[kind] = t.filter(keep)
+        remove.append(pid)
+        if tables["runs"].num_rows:
+            add.append(tables)
+    if remove:
+        parts.replace_parts(store.root, remove, add, reason=reason)
+    return n
+
+
+def verify(store_dir: str | Path, repair: bool = False) -> VerifyReport:
+    """Check the store; with ``repair`` fix what can be fixed and check again."""
+    store = Store.open(store_dir)
+    report = VerifyReport(store=str(store_dir))
+    if repair:
+        report.repaired += parts.recover_journals(store.root)
+    snap = store.snapshot()
+    good = _check_parts(store, snap, report)
+    try:
+        grids = store.grids()
+    except Exception as exc:  # noqa: BLE001 - a grid that no longer loads (renamed strategy, ...) is a finding
+        report.problem(f"cannot load the store's grid: {exc}")
+        grids = []
+    _check_rows(good, grids, report)
+    if not repair or report.ok:
+        return report
+    for pid in report.bad_parts:
+        report.repaired += [f"quarantined {m}" for m in _quarantine(store, pid)]
+    drop = {p: k for p, k in report.drop.items() if p not in report.bad_parts}
+    if drop:
+        n = drop_rows(store, drop, reason="verify --repair")
+        report.repaired.append(
+            f"dropped {n} duplicated or incomplete run row(s): those experiments are pending again"
+        )
+    final = verify(store_dir, repair=False)
+    final.repaired = report.repaired
+    final.notes = [f"before repair: {p}" for p in report.problems] + final.notes
+    return final
