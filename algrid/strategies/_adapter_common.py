@@ -1,0 +1,88 @@
+"""Helpers shared by the library adapters (modal, smalltext, skactiveml).
+
+Committees are built here, once, so that modAL's and scikit-activeml's disagreement measures score the *same*
+members: an implementation difference in QBC then comes from the library's scoring, not from how we bagged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from algrid.strategies.base import QueryContext
+
+#: Committee size for every QBC-type adapter strategy (modAL and scikit-activeml have no default of their own).
+COMMITTEE_SIZE = 5
+
+
+def committee_bootstrap(y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Bootstrap row indices of ``y`` that contain every labelled class at least once.
+
+    A plain bootstrap of a tiny start set (one sample per class) often misses a class, and many learners (LR, SVM)
+    refuse to fit a single class; drawing one row per class first keeps every member trainable.
+    """
+    n = len(y)
+    classes = np.unique(y)
+    first = np.array([rng.choice(np.flatnonzero(y == c)) for c in classes], dtype=np.int64)
+    rest = rng.integers(0, n, size=max(n - len(first), 0))
+    return np.concatenate([first, rest])
+
+
+def fit_committee(ctx: QueryContext, size: int = COMMITTEE_SIZE) -> list[Any]:
+    """``size`` fresh learners of the experiment's kind, each fit on a class-complete bootstrap of the labelled set.
+
+    Seeds and bootstrap rows come from ``ctx.rng`` (drawn first, so every adapter that calls this gets the same
+    committee for the same experiment and cycle).
+    """
+    seeds = ctx.rng.integers(0, 2**31 - 1, size=size)
+    members = []
+    for seed in seeds:
+        rows = committee_bootstrap(ctx.y_labeled, ctx.rng)
+        member = ctx.make_learner(int(seed))
+        member.fit(ctx.X_labeled[rows], ctx.y_labeled[rows])
+        members.append(member)
+    return members
+
+
+def as_positions(selected: Any, n_pool: int, batch_size: int, who: str) -> np.ndarray:
+    """Validate a library's answer: distinct int64 positions into the pool, exactly min(batch_size, n_pool) of them.
+
+    A library that returns duplicates, out-of-range or too few indices is a bug in the library call, so it raises
+    (the loop records a failed experiment) instead of being patched up silently.
+    """
+    idx = np.asarray(selected).reshape(-1)
+    if idx.size and not np.issubdtype(idx.dtype, np.integer):
+        if not np.all(np.equal(np.mod(idx, 1), 0)):
+            raise ValueError(f"{who} returned non-integer indices {idx[:5].tolist()}")
+    idx = idx.astype(np.int64)
+    want = min(int(batch_size), int(n_pool))
+    if idx.size != want:
+        raise ValueError(f"{who} returned {idx.size} indices, expected {want}")
+    if idx.size and (idx.min() < 0 or idx.max() >= n_pool):
+        raise ValueError(f"{who} returned an index outside the unlabelled pool (size {n_pool})")
+    if np.unique(idx).size != idx.size:
+        raise ValueError(f"{who} returned duplicate indices")
+    return idx
+
+
+class Adapter:
+    """``select(ctx)`` around ``fn(ctx, k) -> indices`` that validates the library's answer.
+
+    ``k = min(batch_size, n_pool)``; when the batch takes the whole pool the answer is forced (every position), so
+    the library is not asked (several refuse ``n == n_pool``). A class, not a closure, so specs stay picklable.
+    """
+
+    def __init__(self, who: str, fn: Any) -> None:
+        self.who = who
+        self.fn = fn
+
+    def __call__(self, ctx: QueryContext) -> np.ndarray:
+        n_pool = len(ctx.X_pool)
+        k = min(int(ctx.batch_size), n_pool)
+        if k == n_pool:
+            return np.arange(n_pool, dtype=np.int64)
+        return as_positions(self.fn(ctx, k), n_pool, k, self.who)
+
+    def __repr__(self) -> str:
+        return f"Adapter({self.who})"
