@@ -104,12 +104,12 @@ def preprocess(frame: pd.DataFrame, target: str, *, where: str = "dataset") -> P
         raise AlgridError(f"{where}: no label column {target!r} (columns: {cols})")
     frame = frame.reset_index(drop=True)
     label = frame[target]
-    keep = label.notna().to_numpy()
+    keep = label.notna().to_numpy().copy()
     label_str = label.astype("string")
     counts = label_str[keep].value_counts()
     rare = tuple(_sort_key([str(c) for c in counts.index[counts < 2]]))
     if rare:
-        keep &= ~label_str.isin(rare).fillna(False).to_numpy(dtype=bool)
+        keep = keep & ~label_str.isin(rare).fillna(False).to_numpy(dtype=bool)
     frame = frame.loc[keep].reset_index(drop=True)
     y, classes = encode_labels(frame[target])
     if len(classes) < 2:
