@@ -280,6 +280,8 @@ def test_user_csv_and_parquet(tmp_path, monkeypatch):
         load_dataset("file:missing.csv#label")
     with pytest.raises(KeyError, match="expected file:"):
         dataset_info("file:mine.csv")
+    with pytest.raises(KeyError, match="not usable: .*no label column 'nope'"):
+        dataset_info("file:mine.csv#nope")  # grid validation sees a KeyError for any unusable name
 
 
 # ---------------------------------------------------------------- CLI

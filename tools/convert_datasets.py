@@ -55,8 +55,15 @@ class Spec:
     drop: tuple[str, ...] = ()  # source columns that are not features (ids, row names, leaking groupings)
 
 
-def _k(name: str, file: str, original: str, licence: str = UCI, kind: str = "balanced") -> Spec:
-    return Spec(name, f"keel:{kind}/{file}", original, licence)
+def _k(
+    name: str,
+    file: str,
+    original: str,
+    licence: str = UCI,
+    kind: str = "balanced",
+    drop: tuple[str, ...] = (),
+) -> Spec:
+    return Spec(name, f"keel:{kind}/{file}", original, licence, drop=drop)
 
 
 SPECS: list[Spec] = [
@@ -121,7 +128,13 @@ SPECS: list[Spec] = [
     _k("titanic", "titanic", "Titanic passenger survival (Dawson 1995)", UNKNOWN_KEEL),
     _k("twonorm", "twonorm", "Breiman (1996) twonorm, via Delve", UNKNOWN_KEEL),
     _k("vehicle", "vehicle", "UCI Statlog (Vehicle Silhouettes)"),
-    _k("vowel", "vowel", "UCI Connectionist Bench (Vowel Recognition - Deterding Data)"),
+    _k(
+        "vowel",
+        "vowel",
+        "UCI Connectionist Bench (Vowel Recognition - Deterding Data); KEEL's train/test flag and speaker "
+        "number columns dropped",
+        drop=("a1", "a2"),
+    ),
     _k(
         "wisconsin",
         "wisconsin",
@@ -224,7 +237,7 @@ def read_source(spec: Spec, roots: dict[str, Path | None]) -> pd.DataFrame:
         for c in frame.columns:
             if not pd.api.types.is_numeric_dtype(frame[c]):
                 frame[c] = frame[c].astype(str).str.strip()  # KEEL pads some labels ("bus ", "van ")
-        return frame
+        return frame.drop(columns=list(spec.drop))
     if kind == "rdata":
         frame = pd.read_pickle(root / "_data" / f"{ref}.pkl.compress", compression="xz")
         if spec.name == "crabs":  # the recognised classes are species x sex

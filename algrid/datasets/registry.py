@@ -90,14 +90,19 @@ def dataset_info(name: str) -> DatasetInfo:
     info = _builtin_infos().get(name)
     if info is not None:
         return info
-    if name.startswith("openml:"):
-        from algrid.datasets import openml
+    try:
+        if name.startswith("openml:"):
+            from algrid.datasets import openml
 
-        return openml.info(name)
-    if name.startswith("file:"):
-        from algrid.datasets import userfile
+            return openml.info(name)
+        if name.startswith("file:"):
+            from algrid.datasets import userfile
 
-        return userfile.info(name)
+            return userfile.info(name)
+    except DatasetError:
+        raise
+    except AlgridError as exc:  # unreadable file, missing label column...: the name is not usable
+        raise DatasetError(f"dataset {name!r} is not usable: {exc}") from exc
     raise unknown_dataset(name)
 
 
