@@ -213,10 +213,15 @@ def _require_slurm() -> None:
 
 
 def _comparable(table: pa.Table, keys: list[str]) -> pa.Table:
+    """Deterministic columns only, dictionaries decoded (parts read in another order build other dictionaries)."""
     from algrid.store import TIMING_COLUMNS
 
     keep = [c for c in table.column_names if c not in TIMING_COLUMNS]
-    return table.select(keep).sort_by([(k, "ascending") for k in keys])
+    table = table.select(keep)
+    for i, f in enumerate(table.schema):
+        if pa.types.is_dictionary(f.type):
+            table = table.set_column(i, f.name, table.column(i).cast(f.type.value_type))
+    return table.sort_by([(k, "ascending") for k in keys])
 
 
 def _curves(store: Path) -> pa.Table:

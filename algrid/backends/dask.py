@@ -1,0 +1,247 @@
+"""Run a grid's experiments on a Dask cluster (`algrid run GRID --backend dask [--scheduler tcp://HOST:PORT]`).
+
+Entry point (called lazily by `algrid run --backend dask`; needs the `algrid[dask]` extra)::
+
+    run_dask(grid, store_dir=None, indices=None, *, scheduler=None, n_workers=2, shard=None, retry_failed=False,
+             chunk_size=None, in_process=False, memory_mb=None, progress=True, connect_timeout=20.0)
+        -> algrid.runner.RunSummary   (raises DaskError if experiments are still missing afterwards)
+
+- ``grid``: a Grid or a grid file path; ``indices`` / ``shard`` select experiments as in ``run_shard``.
+- ``scheduler``: address of a running scheduler (``tcp://host:8786``); None starts a LocalCluster of ``n_workers``
+  single-threaded worker processes for the duration of the call.
+- ``store_dir``: must be on a filesystem every worker sees (the default is ``results/<grid name>``, made absolute).
+
+Why chunks of work groups: the client splits the pending experiments into chunks of consecutive work groups
+(experiments that share dataset, learner, start set, ... and therefore fits), and each Dask task runs one chunk with
+the runner's own ``run_shard(grid, store, indices=chunk, jobs=1)``. The store therefore receives exactly the atomic
+parts (and bytes) a local run writes, claims keep two tasks from ever storing one experiment twice, and the engine's
+per-worker cache still turns shared fits into hits. A worker that dies loses only the experiments in flight: Dask
+reruns its chunk elsewhere and ``run_shard`` skips what was committed; running the same command again completes
+whatever is still missing.
+
+Dask workers are daemonic processes, where ``multiprocessing`` may not start children; the runner's worker processes
+are started with ``subprocess``, which is allowed, so per-experiment time and memory limits stay hard limits.
+``in_process=True`` runs experiments inside the Dask worker instead (cooperative time limit, no memory cap),
+serialised per process by a lock because some strategy libraries read NumPy's global RNG.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from algrid.errors import AlgridError
+
+if TYPE_CHECKING:
+    from algrid.grid import Grid
+    from algrid.runner import RunSummary
+
+#: Chunks per worker thread when chunk_size is not given: small enough to balance, large enough to share work.
+CHUNKS_PER_THREAD = 4
+#: Default chunks hold at least this many experiments (unless that leaves threads idle): each chunk starts one
+#: runner worker process, whose imports cost about a second.
+MIN_CHUNK = 16
+
+_IN_PROCESS_LOCK = threading.Lock()
+
+
+class DaskError(AlgridError):
+    """Dask is missing, the scheduler is unreachable, or chunks failed on the workers."""
+
+
+def plan_chunks(groups: list[list[int]], n_threads: int, chunk_size: int | None = None) -> list[list[int]]:
+    """Pack consecutive work groups (lists of exp_indices) into chunks of about ``chunk_size`` experiments.
+
+    A group larger than a chunk is split (parallelism beats sharing when there are fewer groups than workers);
+    otherwise groups stay whole.
+    """
+    total = sum(len(g) for g in groups)
+    if total == 0:
+        return []
+    if chunk_size is None:
+        threads = max(1, n_threads)
+        chunk_size = max(
+            1, math.ceil(total / (threads * CHUNKS_PER_THREAD)), min(MIN_CHUNK, math.ceil(total / threads))
+        )
+    chunks: list[list[int]] = []
+    current: list[int] = []
+    for group in groups:
+        if len(group) > chunk_size:
+            if current:
+                chunks.append(current)
+                current = []
+            chunks.extend(group[i : i + chunk_size] for i in range(0, len(group), chunk_size))
+            continue
+        if current and len(current) + len(group) > chunk_size:
+            chunks.append(current)
+            current = []
+        current.extend(group)
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def _run_chunk(
+    grid: Grid, store_dir: str, indices: list[int], in_process: bool, memory_mb: int | None
+) -> dict[str, int]:
+    """A Dask task: run one chunk through the runner (same parts, claims and limits as a local run)."""
+    from algrid.runner import run_shard
+
+    def run() -> dict[str, int]:
+        s = run_shard(
+            grid,
+            store_dir,
+            indices=indices,
+            jobs=1,
+            progress=False,
+            in_process=in_process,
+            memory_mb=memory_mb,
+        )
+        return {
+            k: getattr(s, k)
+            for k in ("ran", "ok", "failed", "timeout", "held_elsewhere", "dropped_duplicates")
+        }
+
+    if in_process:
+        with _IN_PROCESS_LOCK:
+            return run()
+    return run()
+
+
+def _client(scheduler: str | None, n_workers: int, connect_timeout: float = 20.0):
+    """(client, cluster-or-None): connect to ``scheduler`` or start a LocalCluster of single-threaded processes."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise DaskError("the dask backend needs dask.distributed: pip install 'algrid[dask]'") from None
+    if scheduler:
+        try:
+            return Client(scheduler, timeout=f"{connect_timeout}s"), None
+        except (OSError, TimeoutError) as exc:
+            raise DaskError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
+    cluster = LocalCluster(
+        n_workers=max(1, int(n_workers)),
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        scheduler_port=0,
+        silence_logs=logging.ERROR,
+    )
+    return Client(cluster), cluster
+
+
+def run_dask(
+    grid: Grid | str | Path,
+    store_dir: str | Path | None = None,
+    indices: Any = None,
+    *,
+    scheduler: str | None = None,
+    n_workers: int = 2,
+    shard: str | tuple[int, int] | None = None,
+    retry_failed: bool = False,
+    chunk_size: int | None = None,
+    in_process: bool = False,
+    memory_mb: int | None = None,
+    progress: bool = True,
+    connect_timeout: float = 20.0,
+) -> RunSummary:
+    """Run the selected experiments of ``grid`` on a Dask cluster into ``store_dir``; see the module docstring."""
+    import pyarrow as pa
+
+    from algrid.runner import RunSummary, parse_shard, select, strategy_table, work_groups
+    from algrid.store import DoneTracker, Store, default_store_dir
+    from algrid.store.parts import recover_journals
+
+    t0 = time.monotonic()
+    if not hasattr(grid, "decode"):
+        from algrid.grid import load_grid
+
+        grid = load_grid(grid)
+    if chunk_size is not None and (isinstance(chunk_size, bool) or int(chunk_size) < 1):
+        raise DaskError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+    store_path = Path(store_dir if store_dir is not None else default_store_dir(grid)).resolve()
+    store = Store.create_or_open(store_path, grid)
+    recover_journals(store.root)
+
+    idx = select(grid, indices, parse_shard(shard))
+    table = grid.decode(idx)
+    keys = table.column("exp_key").to_pylist()
+    summary = RunSummary(store=str(store_path), selected=len(keys))
+    tracker = DoneTracker(store, interest=keys)
+    if retry_failed:  # once, here: tasks retiring rows of shared parts concurrently would race
+        retry = [k for k in keys if tracker.status_of.get(k) in ("failed", "timeout")]
+        summary.retired = store.retire(retry, reason="retry-failed")
+        tracker.refresh()
+    todo = table.filter(pa.array([not tracker.is_done(k) for k in keys], pa.bool_()))
+    summary.already_done = len(keys) - todo.num_rows
+    groups = [[t.exp_index for t in g] for g in work_groups(todo)]
+
+    errors: list[str] = []
+    if groups:
+        client, cluster = _client(scheduler, n_workers, connect_timeout)
+        try:
+            errors = _distribute(
+                client, grid, store_path, groups, chunk_size, in_process, memory_mb, progress, summary
+            )
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+
+    summary.elapsed_s = time.monotonic() - t0
+    summary.by_strategy = strategy_table(store, keys, table)
+    tracker.refresh()
+    missing = [k for k in keys if not tracker.is_done(k)]
+    if errors or missing:
+        why = f"{len(errors)} Dask task(s) failed (first: {errors[0]}); " if errors else ""
+        raise DaskError(
+            f"{why}{len(missing)} of {len(keys)} experiments are not in {store_path} after the Dask run "
+            f"({summary.ran} ran this time, all committed); run the same command again to complete the store"
+        )
+    return summary
+
+
+def _distribute(
+    client, grid, store_path: Path, groups, chunk_size, in_process, memory_mb, progress, summary
+) -> list[str]:
+    """Submit one task per chunk and add their counts to ``summary``; returns the failed tasks' errors."""
+    from distributed import as_completed
+    from tqdm import tqdm
+
+    n_threads = sum(client.nthreads().values()) or 1
+    chunks = plan_chunks(groups, n_threads, chunk_size)
+    grid_future = client.scatter(grid, broadcast=True)
+    futures = [
+        client.submit(_run_chunk, grid_future, str(store_path), chunk, in_process, memory_mb, pure=False)
+        for chunk in chunks
+    ]
+    size = {f.key: len(c) for f, c in zip(futures, chunks, strict=True)}
+    errors: list[str] = []
+    total = sum(size.values())
+    with tqdm(total=total, unit="exp", desc="experiments", disable=not progress, dynamic_ncols=True) as bar:
+        for future in as_completed(futures):
+            if future.status == "finished":
+                result = future.result()
+                for k, v in result.items():
+                    setattr(summary, k, getattr(summary, k) + v)
+            else:
+                exc = future.exception()
+                errors.append(f"{type(exc).__name__}: {exc}")
+            bar.update(size[future.key])
+    return errors
+
+
+def chunk_indices(
+    grid: Grid, indices: np.ndarray, n_threads: int, chunk_size: int | None = None
+) -> list[list[int]]:
+    """The chunks run_dask would submit for these (pending) exp_indices: a planning aid for users and tests."""
+    from algrid.runner import work_groups
+
+    groups = [[t.exp_index for t in g] for g in work_groups(grid.decode(np.asarray(indices, dtype=np.int64)))]
+    return plan_chunks(groups, n_threads, chunk_size)

@@ -1,0 +1,154 @@
+"""Dask backend: a LocalCluster run stores the same curves as a local run, and a worker that dies costs nothing."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+pytest.importorskip("distributed")
+
+from algrid.backends.dask import DaskError, chunk_indices, plan_chunks, run_dask  # noqa: E402
+from algrid.grid import load_grid  # noqa: E402
+from algrid.runner import run_shard  # noqa: E402
+from algrid.store import Store  # noqa: E402
+
+GRID_YAML = """\
+name: dasktest
+cycles: 2
+test_size: 0.4
+timeout_s: 120
+dimensions:
+  dataset: [iris, wine]
+  strategy: [random, margin]
+  implementation: [native]
+  batch_size: [3]
+  learner: [lr, gnb]
+  seed: [0, 1]
+"""
+
+
+def _comparable(table: pa.Table, keys: list[str]) -> pa.Table:
+    """Deterministic columns only, dictionaries decoded (parts read in another order build other dictionaries)."""
+    from algrid.store import TIMING_COLUMNS
+
+    keep = [c for c in table.column_names if c not in TIMING_COLUMNS]
+    table = table.select(keep)
+    for i, f in enumerate(table.schema):
+        if pa.types.is_dictionary(f.type):
+            table = table.set_column(i, f.name, table.column(i).cast(f.type.value_type))
+    return table.sort_by([(k, "ascending") for k in keys])
+
+
+def _curves(store: Path) -> pa.Table:
+    return _comparable(Store.open(store).curves(), ["exp_key", "cycle"])
+
+
+def _runs(store: Path) -> pa.Table:
+    return _comparable(Store.open(store).runs(), ["exp_key"])
+
+
+def _verify(store: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "algrid", "store", "verify", str(store)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.fixture(scope="module")
+def grid_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("dask") / "grid.yaml"
+    path.write_text(GRID_YAML)
+    return path
+
+
+@pytest.fixture(scope="module")
+def local_store(grid_file, tmp_path_factory) -> Path:
+    store = tmp_path_factory.mktemp("dask-local") / "store"
+    summary = run_shard(grid_file, store, jobs=1, progress=False)
+    assert summary.ok == 16
+    return store
+
+
+def test_plan_chunks_keeps_work_groups_together():
+    groups = [[0, 1], [2, 3], [4, 5], [6, 7, 8, 9, 10]]
+    assert plan_chunks(groups, n_threads=2, chunk_size=4) == [[0, 1, 2, 3], [4, 5], [6, 7, 8, 9], [10]]
+    chunks = plan_chunks(groups, n_threads=1, chunk_size=100)
+    assert chunks == [[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]]
+    assert plan_chunks([], 2) == []
+
+
+def test_chunks_of_a_grid_never_split_a_work_group(grid_file):
+    grid = load_grid(grid_file)
+    chunks = chunk_indices(grid, list(range(len(grid))), n_threads=4, chunk_size=2)
+    assert sorted(i for c in chunks for i in c) == list(range(len(grid)))
+    table = grid.decode(list(range(len(grid))))
+    group_of = {
+        int(i): tuple(
+            table[d][j].as_py() for d in ("dataset", "learner", "initial_pool", "split", "start", "seed")
+        )
+        for j, i in enumerate(table["exp_index"].to_pylist())
+    }
+    for chunk in chunks:  # 8 groups of 2 experiments, chunk_size 2: one whole group per chunk
+        assert len({group_of[i] for i in chunk}) == 1
+
+
+def test_local_cluster_run_equals_local_run(grid_file, local_store, tmp_path):
+    store = tmp_path / "dask store"
+    summary = run_dask(grid_file, store, n_workers=2, progress=False)
+    assert (summary.selected, summary.ok, summary.already_done) == (16, 16, 0)
+    _verify(store)
+    assert _curves(store).equals(_curves(local_store))
+    assert _runs(store).equals(_runs(local_store))
+    # a second run finds everything done and starts no cluster work
+    again = run_dask(grid_file, store, n_workers=2, progress=False)
+    assert (again.already_done, again.ran) == (16, 0)
+
+
+def test_killed_worker_loses_only_experiments_in_flight(grid_file, local_store, tmp_path):
+    from distributed import Client, LocalCluster
+
+    store = tmp_path / "store"
+    with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None, scheduler_port=0) as cluster:
+        with Client(cluster) as client:
+            pids = list(client.run(os.getpid).values())
+            killed: list[int] = []
+
+            def kill_one_worker_after_first_commit() -> None:
+                deadline = time.monotonic() + 60
+                while time.monotonic() < deadline:
+                    if list((store / "runs").glob("part-*.parquet")):
+                        os.kill(pids[0], signal.SIGKILL)
+                        killed.append(pids[0])
+                        return
+                    time.sleep(0.05)
+
+            killer = threading.Thread(target=kill_one_worker_after_first_commit)
+            killer.start()
+            try:
+                run_dask(grid_file, store, scheduler=cluster.scheduler_address, chunk_size=2, progress=False)
+            except DaskError:
+                pass  # allowed: the message says to rerun; the rerun below must complete the store
+            killer.join()
+            assert killed, "no run part appeared: the worker was never killed"
+            summary = run_dask(
+                grid_file, store, scheduler=cluster.scheduler_address, chunk_size=2, progress=False
+            )
+    assert summary.ok + summary.already_done == 16
+    _verify(store)
+    assert _curves(store).equals(_curves(local_store))
+
+
+def test_unreachable_scheduler_is_a_clear_error(grid_file, tmp_path):
+    with pytest.raises(DaskError, match="tcp://127.0.0.1:9"):
+        run_dask(grid_file, tmp_path / "s", scheduler="tcp://127.0.0.1:9", progress=False, connect_timeout=2)
