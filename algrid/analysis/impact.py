@@ -60,7 +60,9 @@ def _mean(values: list) -> float | None:
     return float(np.mean(v)) if v else None
 
 
-def _jaccard(store: StoreData, vals: Values, param: str, values: list, others: list[str], blocks: int) -> dict:
+def _jaccard(
+    store: StoreData, vals: Values, param: str, values: list, others: list[str], blocks: int
+) -> dict:
     """Mean Jaccard overlap of selected samples per pair of values, over a deterministic sample of blocks."""
     if not store.has_queries or blocks <= 0 or param == "dataset":
         return {}
@@ -129,12 +131,16 @@ def impact(
         "where": store.where,
     }
     if len(values) < 2:
-        result["note"] = f"{param} has a single value here ({values[0] if values else 'none'}); nothing to compare"
+        result["note"] = (
+            f"{param} has a single value here ({values[0] if values else 'none'}); nothing to compare"
+        )
         return result
     o = ", ".join(others)
     cols = [f"max(value) FILTER (WHERE {param} = {literal(v)}) AS c{i}" for i, v in enumerate(values)]
     wide = f"wide_{vals.table}_{param}"
-    store.sql(f"CREATE OR REPLACE TEMP TABLE {wide} AS SELECT {o}, {', '.join(cols)} FROM {vals.table} GROUP BY ALL")
+    store.sql(
+        f"CREATE OR REPLACE TEMP TABLE {wide} AS SELECT {o}, {', '.join(cols)} FROM {vals.table} GROUP BY ALL"
+    )
     k = len(values)
     matrix = store.sql(f"SELECT {', '.join(f'c{i}' for i in range(k))} FROM {wide}").fetchnumpy()
     w = np.column_stack([np.asarray(matrix[f"c{i}"], dtype=float) for i in range(k)])
@@ -164,21 +170,38 @@ def impact(
             f"SELECT {gsel}{ident}, count(*) AS n, {', '.join(f'avg(c{i}) AS v{i}' for i in range(k))} "
             f"FROM {wide} WHERE {cond} GROUP BY ALL"
         ).df()
-        boards = [rank_means(per.rename(columns={f"v{i}": "value"})[["dataset", *identity, "value", "n"]], identity)
-                  for i in range(k)]
+        boards = [
+            rank_means(per.rename(columns={f"v{i}": "value"})[["dataset", *identity, "value", "n"]], identity)
+            for i in range(k)
+        ]
     else:
         per = store.sql(
             f"SELECT {gsel}{ident}, CAST({param} AS VARCHAR) AS val, avg(value) AS value, count(*) AS n "
             f"FROM {vals.table} GROUP BY ALL"
         ).df()
         boards = [rank_means(per[per["val"] == str(v)], identity) for v in values]
-    full = full if full is not None and identity == IDENTITY else rank_means(dataset_means(store, vals, identity), identity)
-    n_per = dict(store.sql(f"SELECT CAST({param} AS VARCHAR), count(*) FROM {vals.table} GROUP BY 1").fetchall())
-    mean_per = dict(store.sql(f"SELECT CAST({param} AS VARCHAR), avg(value) FROM {vals.table} GROUP BY 1").fetchall())
+    full = (
+        full
+        if full is not None and identity == IDENTITY
+        else rank_means(dataset_means(store, vals, identity), identity)
+    )
+    n_per = dict(
+        store.sql(f"SELECT CAST({param} AS VARCHAR), count(*) FROM {vals.table} GROUP BY 1").fetchall()
+    )
+    mean_per = dict(
+        store.sql(f"SELECT CAST({param} AS VARCHAR), avg(value) FROM {vals.table} GROUP BY 1").fetchall()
+    )
     taus_all = [kendall(b, full, identity) for b in boards]
     result["per_value"] = [
-        clean({"value": v, "tau_vs_all": t, "n": n_per.get(str(v), 0), "mean_value": mean_per.get(str(v)),
-               "leader": "@".join(str(x) for x in b.iloc[0][list(identity)]) if len(b) else None})
+        clean(
+            {
+                "value": v,
+                "tau_vs_all": t,
+                "n": n_per.get(str(v), 0),
+                "mean_value": mean_per.get(str(v)),
+                "leader": "@".join(str(x) for x in b.iloc[0][list(identity)]) if len(b) else None,
+            }
+        )
         for v, t, b in zip(values, taus_all, boards, strict=True)
     ]
     jac = _jaccard(store, vals, param, values, others, jaccard_blocks)
@@ -186,10 +209,19 @@ def impact(
     for i, j in itertools.combinations(range(k), 2):
         r, n = _pearson(w[:, i], w[:, j])
         jl = jac.get((str(values[i]), str(values[j])), [])
-        pairs.append(clean({
-            "a": values[i], "b": values[j], "kendall_tau": kendall(boards[i], boards[j], identity),
-            "pearson": r, "n_matched": n, "jaccard": float(np.mean(jl)) if jl else None, "n_jaccard": len(jl),
-        }))
+        pairs.append(
+            clean(
+                {
+                    "a": values[i],
+                    "b": values[j],
+                    "kendall_tau": kendall(boards[i], boards[j], identity),
+                    "pearson": r,
+                    "n_matched": n,
+                    "jaccard": float(np.mean(jl)) if jl else None,
+                    "n_jaccard": len(jl),
+                }
+            )
+        )
     result["pairs"] = pairs
     result["kendall_tau"] = _mean([p["kendall_tau"] for p in pairs])
     result["tau_vs_all"] = _mean(taus_all)
@@ -217,9 +249,28 @@ def impact_all(
             skipped.append(param)
             continue
         r = impact(store, param, vals=vals, full=full, jaccard_blocks=jaccard_blocks)
-        rows.append({key: r[key] for key in ("param", "variance_share", "variance_share_within", "kendall_tau",
-                                              "tau_vs_all", "pearson", "jaccard", "n_blocks")} | {"n_values": n_values})
-    rows.sort(key=lambda r: (-(r["variance_share"] or 0.0), r["kendall_tau"] if r["kendall_tau"] is not None else 1.0))
+        rows.append(
+            {
+                key: r[key]
+                for key in (
+                    "param",
+                    "variance_share",
+                    "variance_share_within",
+                    "kendall_tau",
+                    "tau_vs_all",
+                    "pearson",
+                    "jaccard",
+                    "n_blocks",
+                )
+            }
+            | {"n_values": n_values}
+        )
+    rows.sort(
+        key=lambda r: (
+            -(r["variance_share"] or 0.0),
+            r["kendall_tau"] if r["kendall_tau"] is not None else 1.0,
+        )
+    )
     for rank, r in enumerate(rows, 1):
         r["rank"] = rank
     return {

@@ -14,7 +14,9 @@ from algrid.analysis.source import IDENTITY, StoreData
 from algrid.analysis.values import Values, build_values
 
 
-def dataset_means(store: StoreData, vals: Values, identity: tuple[str, ...] = IDENTITY, where: str = "") -> pd.DataFrame:
+def dataset_means(
+    store: StoreData, vals: Values, identity: tuple[str, ...] = IDENTITY, where: str = ""
+) -> pd.DataFrame:
     """Small frame: one row per (dataset, identity) with the mean value and the number of experiments."""
     ident = ", ".join(identity)
     cond = f"WHERE {where}" if where else ""
@@ -24,7 +26,9 @@ def dataset_means(store: StoreData, vals: Values, identity: tuple[str, ...] = ID
     ).df()
 
 
-def rank_means(means: pd.DataFrame, identity: tuple[str, ...] = IDENTITY, group: str = "dataset") -> pd.DataFrame:
+def rank_means(
+    means: pd.DataFrame, identity: tuple[str, ...] = IDENTITY, group: str = "dataset"
+) -> pd.DataFrame:
     """Rank per ``group`` (descending value, average ties), then average over groups.
 
     Returns one row per identity: mean_rank, mean_value (mean over groups of the per-group means), n, n_datasets."""
@@ -35,10 +39,17 @@ def rank_means(means: pd.DataFrame, identity: tuple[str, ...] = IDENTITY, group:
     m["rank"] = m.groupby(group)["value"].rank(ascending=False, method="average")
     out = (
         m.groupby(list(identity), observed=True)
-        .agg(mean_rank=("rank", "mean"), mean_value=("value", "mean"), n=("n", "sum"), n_datasets=(group, "nunique"))
+        .agg(
+            mean_rank=("rank", "mean"),
+            mean_value=("value", "mean"),
+            n=("n", "sum"),
+            n_datasets=(group, "nunique"),
+        )
         .reset_index()
     )
-    out = out.sort_values(["mean_rank", "mean_value", *identity], ascending=[True, False, *[True] * len(identity)])
+    out = out.sort_values(
+        ["mean_rank", "mean_value", *identity], ascending=[True, False, *[True] * len(identity)]
+    )
     return out[cols].reset_index(drop=True)
 
 

@@ -85,7 +85,9 @@ def impact_chart(rows: list[dict], path: Path) -> Path:
     fig = Figure(figsize=(10, max(2.5, 0.5 * len(params) + 1.2)))
     ax1 = fig.add_subplot(1, 2, 1)
     ax1.barh(y - 0.2, [r["variance_share"] or 0 for r in rows], height=0.4, label="variance share (all)")
-    ax1.barh(y + 0.2, [r["variance_share_within"] or 0 for r in rows], height=0.4, label="within matched blocks")
+    ax1.barh(
+        y + 0.2, [r["variance_share_within"] or 0 for r in rows], height=0.4, label="within matched blocks"
+    )
     ax1.set_yticks(y, params)
     ax1.invert_yaxis()
     ax1.set_xlim(0, 1)
@@ -148,7 +150,9 @@ def cd_diagram(res: dict, path: Path) -> Path:
         level = -(i + 1) if left else -(k - i)
         x_text = 1 - 0.25 if left else k + 0.25
         ax.plot([r, r, x_text], [0, level * 0.55, level * 0.55], color="k", lw=0.8)
-        ax.text(x_text, level * 0.55, f"{lab} ({r:.2f})", ha="right" if left else "left", va="center", fontsize=8)
+        ax.text(
+            x_text, level * 0.55, f"{lab} ({r:.2f})", ha="right" if left else "left", va="center", fontsize=8
+        )
     ax.plot([1, 1 + res["cd"]], [1.3, 1.3], color="r", lw=2)
     ax.text(1 + res["cd"] / 2, 1.45, f"CD = {res['cd']:.2f}", ha="center", fontsize=8, color="r")
     pos = {lab: r for lab, r in zip(labels, ranks, strict=True)}

@@ -79,8 +79,12 @@ def write_report(
     summary_data: dict[str, Any] = {"leaderboard": records(board), "missing": vals.missing}
 
     sections.append("<h2>Leaderboard</h2>" + _note(missing_line(vals.missing)))
-    sections.append(_table(records(board.assign(rank=range(1, len(board) + 1))),
-                           ["rank", "strategy", "implementation", "mean_rank", "mean_value", "n", "n_datasets"]))
+    sections.append(
+        _table(
+            records(board.assign(rank=range(1, len(board) + 1))),
+            ["rank", "strategy", "implementation", "mean_rank", "mean_value", "n", "n_datasets"],
+        )
+    )
     plots.heatmap(means, order, out / "heatmap.png", f"{metric} {summary}")
     sections.append(_img("heatmap.png", "leaderboard heatmap"))
 
@@ -97,8 +101,12 @@ def write_report(
         else:
             plots.learning_curves(curves, out / "curves.png", curve_metric)
             n_ds = curves["dataset"].nunique()
-            sections.append(_note(f"mean over finished experiments with a 95% confidence band; "
-                                  f"{min(n_ds, 12)} of {n_ds} datasets shown"))
+            sections.append(
+                _note(
+                    f"mean over finished experiments with a 95% confidence band; "
+                    f"{min(n_ds, 12)} of {n_ds} datasets shown"
+                )
+            )
             sections.append(_img("curves.png", "learning curves"))
     else:
         sections.append(_note("the store has no curves"))
@@ -109,8 +117,22 @@ def write_report(
     if imp["rows"]:
         plots.impact_chart(imp["rows"], out / "impact.png")
         sections.append(_img("impact.png", "hyperparameter impact"))
-        sections.append(_table(imp["rows"], ["rank", "param", "n_values", "variance_share", "variance_share_within",
-                                             "kendall_tau", "tau_vs_all", "pearson", "jaccard"]))
+        sections.append(
+            _table(
+                imp["rows"],
+                [
+                    "rank",
+                    "param",
+                    "n_values",
+                    "variance_share",
+                    "variance_share_within",
+                    "kendall_tau",
+                    "tau_vs_all",
+                    "pearson",
+                    "jaccard",
+                ],
+            )
+        )
     else:
         sections.append(_note("every hyperparameter has a single value in this store"))
 
@@ -119,8 +141,12 @@ def write_report(
     summary_data["stability"] = {"k_min": stab["k_min"], "n_units": stab["n_units"]}
     plots.stability_curve(stab, out / "stability.png")
     k_min = stab["k_min"]
-    sections.append(_note(f"smallest number of random {stab['unit']} combinations whose leaderboard reaches mean "
-                          f"tau >= {stab['target']}: {k_min if k_min is not None else 'never'} of {stab['n_units']}"))
+    sections.append(
+        _note(
+            f"smallest number of random {stab['unit']} combinations whose leaderboard reaches mean "
+            f"tau >= {stab['target']}: {k_min if k_min is not None else 'never'} of {stab['n_units']}"
+        )
+    )
     sections.append(_img("stability.png", "stability curve"))
 
     sections.append("<h2>Critical difference</h2>")
@@ -128,8 +154,12 @@ def write_report(
         cd = critical_difference(store, metric, summary, missing)
         plots.cd_diagram(cd, out / "cd.png")
         summary_data["cd"] = {"cd": cd["cd"], "friedman_p": cd["friedman_p"]}
-        sections.append(_note(f"Friedman chi2 = {cd['friedman_chi2']:.3f}, p = {cd['friedman_p']:.3g} over "
-                              f"{cd['n_datasets']} datasets; Nemenyi CD = {cd['cd']:.3f}"))
+        sections.append(
+            _note(
+                f"Friedman chi2 = {cd['friedman_chi2']:.3f}, p = {cd['friedman_p']:.3g} over "
+                f"{cd['n_datasets']} datasets; Nemenyi CD = {cd['cd']:.3f}"
+            )
+        )
         sections.append(_img("cd.png", "critical difference diagram"))
     except AlgridError as exc:
         sections.append(_note(f"not computed: {exc}"))
@@ -147,12 +177,16 @@ def write_report(
 
     meta = store.meta
     title = f"algrid report: {meta.get('grid_name') or store.path.name}"
-    head = (f"<h1>{html.escape(title)}</h1><p class='note'>store {html.escape(str(store.path))}; "
-            f"{html.escape(metric)} {html.escape(summary)}; missing policy {html.escape(missing)}"
-            + (f"; where {html.escape(store.where)}" if store.where else "")
-            + f"; generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by algrid {__version__}</p>")
-    page = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-            f"<style>{_CSS}</style></head><body>{head}{''.join(sections)}</body></html>\n")
+    head = (
+        f"<h1>{html.escape(title)}</h1><p class='note'>store {html.escape(str(store.path))}; "
+        f"{html.escape(metric)} {html.escape(summary)}; missing policy {html.escape(missing)}"
+        + (f"; where {html.escape(store.where)}" if store.where else "")
+        + f"; generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by algrid {__version__}</p>"
+    )
+    page = (
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        f"<style>{_CSS}</style></head><body>{head}{''.join(sections)}</body></html>\n"
+    )
     (out / "index.html").write_text(page, encoding="utf-8")
     (out / "summary.json").write_text(json.dumps(summary_data, indent=2))
     return out / "index.html"

@@ -46,15 +46,19 @@ def runtime(store: StoreData, top_errors: int = 5) -> dict[str, Any]:
              sum(fit) / nullif(sum(cyc), 0) AS fit_s_per_cycle, sum(query) / nullif(sum(cyc), 0) AS query_s_per_cycle,
              avg(fit) AS fit_s_per_exp, avg(query) AS query_s_per_exp, avg(wall_s) AS wall_s_per_exp,
              sum(fit) + sum(query) AS total_s"""
-    by_strategy = store.sql(f"SELECT strategy, implementation, {agg} FROM rt GROUP BY ALL ORDER BY total_s DESC NULLS LAST").df()
-    by_learner = store.sql(f"SELECT learner, {agg} FROM rt GROUP BY ALL ORDER BY total_s DESC NULLS LAST").df()
+    by_strategy = store.sql(
+        f"SELECT strategy, implementation, {agg} FROM rt GROUP BY ALL ORDER BY total_s DESC NULLS LAST"
+    ).df()
+    by_learner = store.sql(
+        f"SELECT learner, {agg} FROM rt GROUP BY ALL ORDER BY total_s DESC NULLS LAST"
+    ).df()
     by_dataset = store.sql(
         f"SELECT dataset, max(nl) AS max_labeled, {agg} FROM rt GROUP BY ALL ORDER BY dataset"
     ).df()
     sizes = _dataset_rows(list(by_dataset["dataset"]))
     by_dataset.insert(1, "rows", [sizes.get(d) for d in by_dataset["dataset"]])
     by_ds_strategy = store.sql(
-        f"""SELECT dataset, strategy, implementation, sum(query) / nullif(sum(cyc), 0) AS query_s_per_cycle,
+        """SELECT dataset, strategy, implementation, sum(query) / nullif(sum(cyc), 0) AS query_s_per_cycle,
                    sum(fit) / nullif(sum(cyc), 0) AS fit_s_per_cycle, count(*) AS n
             FROM rt GROUP BY ALL ORDER BY dataset, strategy, implementation"""
     ).df()
@@ -72,6 +76,8 @@ def runtime(store: StoreData, top_errors: int = 5) -> dict[str, Any]:
         "by_dataset_strategy": records(by_ds_strategy),
         "failures": records(errors),
         "status_counts": {k: int(v) for k, v in totals.items()},
-        "pending": int(store.sql("SELECT count(*) FROM pending").fetchone()[0]) if store.pending_known else None,
+        "pending": int(store.sql("SELECT count(*) FROM pending").fetchone()[0])
+        if store.pending_known
+        else None,
         "where": store.where,
     }

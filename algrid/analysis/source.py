@@ -127,13 +127,17 @@ class StoreData:
     def _create_views(self) -> None:
         con = self.con
         try:
-            con.execute(f"CREATE VIEW runs_raw AS SELECT * FROM read_parquet('{self._runs_glob}', union_by_name=true)")
+            con.execute(
+                f"CREATE VIEW runs_raw AS SELECT * FROM read_parquet('{self._runs_glob}', union_by_name=true)"
+            )
             self.columns: list[str] = [r[0] for r in con.execute("DESCRIBE runs_raw").fetchall()]
         except duckdb.Error as exc:
             raise StoreError(f"{self.path}/runs: unreadable Parquet ({first_line(exc)})") from None
         missing = [c for c in ("exp_key", "status", *DIMENSIONS) if c not in self.columns]
         if missing:
-            raise StoreError(f"{self.path}/runs: not a schema-1 runs table (missing columns {', '.join(missing)})")
+            raise StoreError(
+                f"{self.path}/runs: not a schema-1 runs table (missing columns {', '.join(missing)})"
+            )
         order = "(status = 'ok') DESC"
         if "finished_at" in self.columns:
             order += ", finished_at DESC"
@@ -147,7 +151,9 @@ class StoreData:
         if self.where:
             check_where(self.where)
             try:
-                con.execute(f"SELECT count(*) FROM (SELECT * FROM runs_all WHERE ({self.where})) LIMIT 1").fetchone()
+                con.execute(
+                    f"SELECT count(*) FROM (SELECT * FROM runs_all WHERE ({self.where})) LIMIT 1"
+                ).fetchone()
             except duckdb.Error as exc:
                 raise QueryError(f"--where {self.where!r}: {first_line(exc)}") from None
             con.execute(f"CREATE VIEW runs AS SELECT * FROM (SELECT * FROM runs_all WHERE ({self.where}))")
@@ -159,7 +165,9 @@ class StoreData:
                 setattr(self, f"has_{table}", False)
                 continue
             setattr(self, f"has_{table}", True)
-            con.execute(f"CREATE VIEW {table}_raw AS SELECT * FROM read_parquet('{glob}', union_by_name=true)")
+            con.execute(
+                f"CREATE VIEW {table}_raw AS SELECT * FROM read_parquet('{glob}', union_by_name=true)"
+            )
             for view, source in ((f"{table}_all", "runs_all"), (table, "runs")):
                 con.execute(
                     f"CREATE VIEW {view} AS SELECT t.* FROM {table}_raw t SEMI JOIN {source} r ON t.exp_key = r.exp_key"
@@ -192,7 +200,9 @@ class StoreData:
         table = table.select(cols)
         self.con.register("grid_configs", table)
         casts = ", ".join(
-            f"CAST({d} AS INTEGER) AS {d}" if d in ("batch_size", "split", "start", "seed") else f"CAST({d} AS VARCHAR) AS {d}"
+            f"CAST({d} AS INTEGER) AS {d}"
+            if d in ("batch_size", "split", "start", "seed")
+            else f"CAST({d} AS VARCHAR) AS {d}"
             for d in DIMENSIONS
         )
         base = f"SELECT g.exp_key, {casts} FROM grid_configs g ANTI JOIN runs_all r ON g.exp_key = r.exp_key"
@@ -216,7 +226,12 @@ class StoreData:
 
     def distinct(self, column: str) -> list:
         """Sorted distinct values of a runs column (after --where)."""
-        return [r[0] for r in self.sql(f"SELECT DISTINCT {column} FROM runs WHERE {column} IS NOT NULL ORDER BY 1").fetchall()]
+        return [
+            r[0]
+            for r in self.sql(
+                f"SELECT DISTINCT {column} FROM runs WHERE {column} IS NOT NULL ORDER BY 1"
+            ).fetchall()
+        ]
 
     def close(self) -> None:
         self.con.close()

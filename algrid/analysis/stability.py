@@ -73,14 +73,15 @@ def stability(
     u = ", ".join(unit_cols)
     ident = ", ".join(IDENTITY)
     arr = store.sql(
-        f"""WITH cells AS (SELECT dataset, {u if dimension != 'dataset' else 'dataset AS unit_d'}, {ident},
+        f"""WITH cells AS (SELECT dataset, {u if dimension != "dataset" else "dataset AS unit_d"}, {ident},
                                   sum(value) AS s, count(*) AS c FROM {vals.table} GROUP BY ALL)
             SELECT dense_rank() OVER (ORDER BY dataset) - 1 AS d,
-                   dense_rank() OVER (ORDER BY {u if dimension != 'dataset' else 'unit_d'}) - 1 AS u,
+                   dense_rank() OVER (ORDER BY {u if dimension != "dataset" else "unit_d"}) - 1 AS u,
                    dense_rank() OVER (ORDER BY {ident}) - 1 AS g, s, c FROM cells"""
     ).fetchnumpy()
     labels = [
-        f"{a}@{b}" for a, b in store.sql(f"SELECT DISTINCT {ident} FROM {vals.table} ORDER BY {ident}").fetchall()
+        f"{a}@{b}"
+        for a, b in store.sql(f"SELECT DISTINCT {ident} FROM {vals.table} ORDER BY {ident}").fetchall()
     ]
     d, un, g = (np.asarray(arr[x], dtype=np.int64) for x in ("d", "u", "g"))
     s, c = np.asarray(arr["s"], dtype=float), np.asarray(arr["c"], dtype=float)
@@ -106,14 +107,19 @@ def stability(
             taus.append(_tau(board(chosen[un]), full))
         t = np.asarray(taus, dtype=float)
         t = t[~np.isnan(t)]
-        curve.append(clean({
-            "k": k, "repeats": reps,
-            "mean": float(t.mean()) if len(t) else None,
-            "std": float(t.std()) if len(t) else None,
-            "p10": float(np.percentile(t, 10)) if len(t) else None,
-            "p90": float(np.percentile(t, 90)) if len(t) else None,
-            "min": float(t.min()) if len(t) else None,
-        }))
+        curve.append(
+            clean(
+                {
+                    "k": k,
+                    "repeats": reps,
+                    "mean": float(t.mean()) if len(t) else None,
+                    "std": float(t.std()) if len(t) else None,
+                    "p10": float(np.percentile(t, 10)) if len(t) else None,
+                    "p90": float(np.percentile(t, 90)) if len(t) else None,
+                    "min": float(t.min()) if len(t) else None,
+                }
+            )
+        )
     k_min = next((row["k"] for row in curve if row["mean"] is not None and row["mean"] >= target), None)
     return {
         "metric": metric,

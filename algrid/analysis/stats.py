@@ -29,19 +29,30 @@ def parse_strategy(store: StoreData, text: str, option: str) -> tuple[str, str]:
     known = [(str(s), str(i)) for s, i in rows]
     if impl:
         if (name, impl) not in known:
-            raise QueryError(f"{option} {text!r}: no such strategy@implementation in the store "
-                             f"(have {', '.join(f'{s}@{i}' for s, i in known)})")
+            raise QueryError(
+                f"{option} {text!r}: no such strategy@implementation in the store "
+                f"(have {', '.join(f'{s}@{i}' for s, i in known)})"
+            )
         return name, impl
     impls = [i for s, i in known if s == name]
     if not impls:
-        raise QueryError(f"{option} {text!r}: no such strategy in the store (have {', '.join(sorted({s for s, _ in known}))})")
+        raise QueryError(
+            f"{option} {text!r}: no such strategy in the store (have {', '.join(sorted({s for s, _ in known}))})"
+        )
     if len(impls) > 1:
-        raise QueryError(f"{option} {text!r}: ambiguous, implemented by {', '.join(impls)}; use {name}@<implementation>")
+        raise QueryError(
+            f"{option} {text!r}: ambiguous, implemented by {', '.join(impls)}; use {name}@<implementation>"
+        )
     return name, impls[0]
 
 
 def compare(
-    store: StoreData, a: str, b: str, metric: str = "f1_weighted", summary: str = "aulc", missing: str = "zero"
+    store: StoreData,
+    a: str,
+    b: str,
+    metric: str = "f1_weighted",
+    summary: str = "aulc",
+    missing: str = "zero",
 ) -> dict[str, Any]:
     """Paired comparison of strategy A against B over matched experiments (JSON-ready dict)."""
     sa, sb = parse_strategy(store, a, "--a"), parse_strategy(store, b, "--b")
@@ -59,12 +70,24 @@ def compare(
     diff = va - vb
     n = len(diff)
     out: dict[str, Any] = {
-        "a": f"{sa[0]}@{sa[1]}", "b": f"{sb[0]}@{sb[1]}", "metric": metric, "summary": summary,
-        "n_pairs": n, "wins": int((diff > 0).sum()), "ties": int((diff == 0).sum()), "losses": int((diff < 0).sum()),
-        "mean_a": float(va.mean()) if n else None, "mean_b": float(vb.mean()) if n else None,
-        "mean_diff": float(diff.mean()) if n else None, "median_diff": float(np.median(diff)) if n else None,
-        "wilcoxon_p": None, "effect_size": None, "effect_size_name": "matched-pairs rank-biserial correlation",
-        "n_datasets": int(arr["dataset"].nunique()), "missing": vals.missing, "where": store.where,
+        "a": f"{sa[0]}@{sa[1]}",
+        "b": f"{sb[0]}@{sb[1]}",
+        "metric": metric,
+        "summary": summary,
+        "n_pairs": n,
+        "wins": int((diff > 0).sum()),
+        "ties": int((diff == 0).sum()),
+        "losses": int((diff < 0).sum()),
+        "mean_a": float(va.mean()) if n else None,
+        "mean_b": float(vb.mean()) if n else None,
+        "mean_diff": float(diff.mean()) if n else None,
+        "median_diff": float(np.median(diff)) if n else None,
+        "wilcoxon_p": None,
+        "effect_size": None,
+        "effect_size_name": "matched-pairs rank-biserial correlation",
+        "n_datasets": int(arr["dataset"].nunique()),
+        "missing": vals.missing,
+        "where": store.where,
     }
     nz = diff[diff != 0]
     if len(nz):
@@ -115,12 +138,30 @@ def critical_difference(
     rows = []
     for label, rank in mean_ranks.items():
         s, _, impl = label.partition("@")
-        rows.append({"strategy": s, "implementation": impl, "mean_rank": float(rank),
-                     "mean_value": float(complete[label].mean())})
-    return clean({
-        "metric": metric, "summary": summary, "method": "friedman+nemenyi", "alpha": alpha,
-        "n_datasets": n_data, "n_strategies": k, "friedman_chi2": float(chi2), "friedman_p": float(p),
-        "q_alpha": q, "cd": cd, "rows": rows, "cliques": cliques, "dropped": dropped,
-        "missing": vals.missing, "where": store.where,
-    })
-
+        rows.append(
+            {
+                "strategy": s,
+                "implementation": impl,
+                "mean_rank": float(rank),
+                "mean_value": float(complete[label].mean()),
+            }
+        )
+    return clean(
+        {
+            "metric": metric,
+            "summary": summary,
+            "method": "friedman+nemenyi",
+            "alpha": alpha,
+            "n_datasets": n_data,
+            "n_strategies": k,
+            "friedman_chi2": float(chi2),
+            "friedman_p": float(p),
+            "q_alpha": q,
+            "cd": cd,
+            "rows": rows,
+            "cliques": cliques,
+            "dropped": dropped,
+            "missing": vals.missing,
+            "where": store.where,
+        }
+    )

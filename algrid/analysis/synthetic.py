@@ -35,8 +35,14 @@ _DEFAULT_DIMS: dict[str, list[Any]] = {
     "seed": [0],
 }
 # Small per-metric offsets so the metrics are related but not identical.
-_METRIC_OFFSET = {"accuracy": 0.01, "balanced_accuracy": -0.005, "f1_macro": -0.01, "f1_weighted": 0.0,
-                  "precision_macro": -0.008, "recall_macro": -0.004}
+_METRIC_OFFSET = {
+    "accuracy": 0.01,
+    "balanced_accuracy": -0.005,
+    "f1_macro": -0.01,
+    "f1_weighted": 0.0,
+    "precision_macro": -0.008,
+    "recall_macro": -0.004,
+}
 
 
 def _mix(x: np.ndarray) -> np.ndarray:
@@ -126,8 +132,16 @@ def write_synthetic_store(
     for sub in ("runs", "curves", "queries"):
         (path / sub).mkdir(parents=True, exist_ok=True)
     (path / "meta.json").write_text(
-        json.dumps({"schema_version": 1, "grid_name": path.name, "grid_fingerprint": "synthetic",
-                    "key_settings": {"cycles": cycles}, "algrid_version": "synthetic", "created_at": "1970-01-01T00:00:00Z"})
+        json.dumps(
+            {
+                "schema_version": 1,
+                "grid_name": path.name,
+                "grid_fingerprint": "synthetic",
+                "key_settings": {"cycles": cycles},
+                "algrid_version": "synthetic",
+                "created_at": "1970-01-01T00:00:00Z",
+            }
+        )
     )
     impl_dim = DIMENSIONS.index("implementation")
     strat_dim = DIMENSIONS.index("strategy")
@@ -174,8 +188,12 @@ def write_synthetic_store(
             if d in _INT_DIMS:
                 runs[d] = pa.array(np.asarray(spec[d], dtype=np.int32)[cd])
             else:
-                runs[d] = pa.DictionaryArray.from_arrays(pa.array(cd.astype(np.int32)), pa.array([str(v) for v in spec[d]]))
-        runs["status"] = pa.DictionaryArray.from_arrays(pa.array(status.astype(np.int32)), pa.array(["ok", "failed", "timeout"]))
+                runs[d] = pa.DictionaryArray.from_arrays(
+                    pa.array(cd.astype(np.int32)), pa.array([str(v) for v in spec[d]])
+                )
+        runs["status"] = pa.DictionaryArray.from_arrays(
+            pa.array(status.astype(np.int32)), pa.array(["ok", "failed", "timeout"])
+        )
         err = np.where(status == 1, "RuntimeError: synthetic failure", np.where(status == 2, "timeout", ""))
         runs["error"] = pc.if_else(pa.array(status == 0), pa.nulls(m, pa.string()), pa.array(err))
         runs["cycles_done"] = pa.array(done.astype(np.int32))
@@ -201,7 +219,9 @@ def write_synthetic_store(
         n_labeled = pool[codes[DIMENSIONS.index("initial_pool")]][rows] * 3 + cyc * bs[rows]
         cur["n_labeled"] = pa.array(n_labeled.astype(np.int32))
         for metric in CURVE_METRICS:
-            cur[metric] = pa.array(np.clip(curve[rows, cyc] + _METRIC_OFFSET[metric], 0, 1).astype(np.float32))
+            cur[metric] = pa.array(
+                np.clip(curve[rows, cyc] + _METRIC_OFFSET[metric], 0, 1).astype(np.float32)
+            )
         lf = 1 + _uniform(h[rows] ^ np.uint64(cyc.astype(np.uint64) * np.uint64(31)))
         cur["fit_s"] = pa.array((0.005 * lf).astype(np.float32))
         cur["query_s"] = pa.array((per_cycle_cost[rows] * lf * (cyc > 0)).astype(np.float32))
@@ -214,15 +234,23 @@ def write_synthetic_store(
         written["timeout"] += int((status == 2).sum())
     if orphans:
         okeys = _hex_keys(_mix(np.arange(orphans, dtype=np.uint64) + np.uint64(0xDEAD0000)))
-        orph = {"exp_key": okeys, "cycle": pa.array(np.zeros(orphans, np.int32)), "n_labeled": pa.array(np.ones(orphans, np.int32))}
+        orph = {
+            "exp_key": okeys,
+            "cycle": pa.array(np.zeros(orphans, np.int32)),
+            "n_labeled": pa.array(np.ones(orphans, np.int32)),
+        }
         for metric in CURVE_METRICS:
             orph[metric] = pa.array(np.zeros(orphans, np.float32))
         orph["fit_s"] = pa.array(np.full(orphans, 1e6, np.float32))
         orph["query_s"] = pa.array(np.full(orphans, 1e6, np.float32))
         pq.write_table(pa.table(orph), path / "curves" / "part-orphans.parquet")
-        sel = pa.ListArray.from_arrays(pa.array(np.arange(orphans + 1, dtype=np.int32)), pa.array(np.zeros(orphans, np.int32)))
-        pq.write_table(pa.table({"exp_key": okeys, "cycle": pa.array(np.zeros(orphans, np.int32)), "selected": sel}),
-                       path / "queries" / "part-orphans.parquet")
+        sel = pa.ListArray.from_arrays(
+            pa.array(np.arange(orphans + 1, dtype=np.int32)), pa.array(np.zeros(orphans, np.int32))
+        )
+        pq.write_table(
+            pa.table({"exp_key": okeys, "cycle": pa.array(np.zeros(orphans, np.int32)), "selected": sel}),
+            path / "queries" / "part-orphans.parquet",
+        )
     written["labels"] = labels
     return written
 
@@ -244,8 +272,12 @@ def _write_queries(path, part, spec, codes, keys, rows, cyc, bs, shared, max_sel
     total = int(offsets[-1])
     owner = np.repeat(np.arange(len(rows)), length)
     within = np.arange(total) - offsets[:-1][owner]
-    h = _mix(sel_key[rows][owner] ^ _mix(cyc[owner].astype(np.uint64) * np.uint64(7919) + within.astype(np.uint64)))
+    h = _mix(
+        sel_key[rows][owner] ^ _mix(cyc[owner].astype(np.uint64) * np.uint64(7919) + within.astype(np.uint64))
+    )
     values = (h % np.uint64(5000)).astype(np.int32)
     sel = pa.ListArray.from_arrays(pa.array(offsets), pa.array(values))
-    table = pa.table({"exp_key": pc.take(keys, pa.array(rows)), "cycle": pa.array(cyc.astype(np.int32)), "selected": sel})
+    table = pa.table(
+        {"exp_key": pc.take(keys, pa.array(rows)), "cycle": pa.array(cyc.astype(np.int32)), "selected": sel}
+    )
     pq.write_table(table, path / "queries" / f"part-{part}.parquet")

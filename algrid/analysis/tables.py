@@ -23,7 +23,9 @@ def table(rows: Sequence[dict], columns: Sequence[str]) -> str:
     numeric = [all(isinstance(r.get(c), (int, float)) or r.get(c) is None for r in rows) for c in columns]
 
     def line(vals: Sequence[str]) -> str:
-        return "  ".join(v.rjust(w) if num else v.ljust(w) for v, w, num in zip(vals, widths, numeric, strict=True)).rstrip()
+        return "  ".join(
+            v.rjust(w) if num else v.ljust(w) for v, w, num in zip(vals, widths, numeric, strict=True)
+        ).rstrip()
 
     return "\n".join([line(columns), line(["-" * w for w in widths]), *(line(r) for r in cells)])
 
@@ -50,7 +52,9 @@ def _header(res: dict, title: str) -> list[str]:
 def render_leaderboard(res: dict) -> str:
     lines = _header(res, f"leaderboard over {res.get('n_datasets')} datasets")
     rows = [dict(r, rank=i) for i, r in enumerate(res["rows"], 1)]
-    lines.append(table(rows, ["rank", "strategy", "implementation", "mean_rank", "mean_value", "n", "n_datasets"]))
+    lines.append(
+        table(rows, ["rank", "strategy", "implementation", "mean_rank", "mean_value", "n", "n_datasets"])
+    )
     lines.append(missing_line(res["missing"]))
     return "\n".join(lines)
 
@@ -60,13 +64,30 @@ def render_impact(res: dict) -> str:
     lines.append(f"values: {', '.join(str(v) for v in res['values'])}")
     if res.get("note"):
         lines.append(res["note"])
-    summary = [{k: res.get(k) for k in ("kendall_tau", "tau_vs_all", "pearson", "jaccard", "variance_share",
-                                         "variance_share_within", "n_blocks")}]
+    summary = [
+        {
+            k: res.get(k)
+            for k in (
+                "kendall_tau",
+                "tau_vs_all",
+                "pearson",
+                "jaccard",
+                "variance_share",
+                "variance_share_within",
+                "n_blocks",
+            )
+        }
+    ]
     lines.append(table(summary, list(summary[0])))
     if res["per_value"]:
         lines += ["", table(res["per_value"], ["value", "tau_vs_all", "n", "mean_value", "leader"])]
     if res["pairs"]:
-        lines += ["", table(res["pairs"][:50], ["a", "b", "kendall_tau", "pearson", "n_matched", "jaccard", "n_jaccard"])]
+        lines += [
+            "",
+            table(
+                res["pairs"][:50], ["a", "b", "kendall_tau", "pearson", "n_matched", "jaccard", "n_jaccard"]
+            ),
+        ]
         if len(res["pairs"]) > 50:
             lines.append(f"... {len(res['pairs']) - 50} more pairs (use --json)")
     lines.append(missing_line(res["missing"]))
@@ -75,8 +96,22 @@ def render_impact(res: dict) -> str:
 
 def render_impact_all(res: dict) -> str:
     lines = _header(res, f"hyperparameters ranked by {res['ranked_by']}")
-    lines.append(table(res["rows"], ["rank", "param", "n_values", "variance_share", "variance_share_within",
-                                     "kendall_tau", "tau_vs_all", "pearson", "jaccard"]))
+    lines.append(
+        table(
+            res["rows"],
+            [
+                "rank",
+                "param",
+                "n_values",
+                "variance_share",
+                "variance_share_within",
+                "kendall_tau",
+                "tau_vs_all",
+                "pearson",
+                "jaccard",
+            ],
+        )
+    )
     if res["single_valued"]:
         lines.append(f"single-valued (not ranked): {', '.join(res['single_valued'])}")
     lines.append(missing_line(res["missing"]))
@@ -84,17 +119,23 @@ def render_impact_all(res: dict) -> str:
 
 
 def render_stability(res: dict) -> str:
-    lines = _header(res, f"stability: tau of the leaderboard from k random {res['unit']} units vs all {res['n_units']}")
+    lines = _header(
+        res, f"stability: tau of the leaderboard from k random {res['unit']} units vs all {res['n_units']}"
+    )
     lines.append(table(res["curve"], ["k", "repeats", "mean", "std", "p10", "p90", "min"]))
     k_min = res["k_min"]
-    lines.append(f"smallest k with mean tau >= {res['target']}: {k_min if k_min is not None else 'never reached'}")
+    lines.append(
+        f"smallest k with mean tau >= {res['target']}: {k_min if k_min is not None else 'never reached'}"
+    )
     lines.append(missing_line(res["missing"]))
     return "\n".join(lines)
 
 
 def render_compare(res: dict) -> str:
     lines = _header(res, f"{res['a']} vs {res['b']} over {res['n_pairs']} matched experiments")
-    lines.append(table([res], ["wins", "ties", "losses", "mean_a", "mean_b", "mean_diff", "wilcoxon_p", "effect_size"]))
+    lines.append(
+        table([res], ["wins", "ties", "losses", "mean_a", "mean_b", "mean_diff", "wilcoxon_p", "effect_size"])
+    )
     lines.append(f"effect size: {res['effect_size_name']} (+1: {res['a']} better in every pair)")
     lines.append(missing_line(res["missing"]))
     return "\n".join(lines)
@@ -121,7 +162,11 @@ def render_runtime(res: dict) -> str:
     lines += ["per learner", table(res["by_learner"], ["learner", *cols]), ""]
     lines += ["per dataset", table(res["by_dataset"], ["dataset", "rows", "max_labeled", *cols])]
     if res["failures"]:
-        lines += ["", "failures and timeouts", table(res["failures"], ["strategy", "implementation", "status", "n", "error"])]
+        lines += [
+            "",
+            "failures and timeouts",
+            table(res["failures"], ["strategy", "implementation", "status", "n", "error"]),
+        ]
     counts = ", ".join(f"{k} {v}" for k, v in sorted(res["status_counts"].items()))
     pend = f", pending {res['pending']}" if res.get("pending") is not None else ""
     lines.append(f"status: {counts}{pend}")

@@ -66,7 +66,9 @@ def check_metric(store: StoreData, metric: str, summary: str) -> str:
         raise QueryError(f"--summary {summary!r}: unknown (choose from {', '.join(SUMMARY_CHOICES)})")
     if summary in ("ramp_up", "plateau"):
         if metric not in CURVE_METRICS:
-            raise QueryError(f"--metric {metric!r}: unknown curve metric (choose from {', '.join(CURVE_METRICS)})")
+            raise QueryError(
+                f"--metric {metric!r}: unknown curve metric (choose from {', '.join(CURVE_METRICS)})"
+            )
         if not store.has_curves:
             raise QueryError(f"--summary {summary}: {store.path} has no curves/*.parquet")
         return metric
@@ -95,7 +97,9 @@ def _ramp_sql(store: StoreData, metric: str, summary: str) -> str:
     """
 
 
-def build_values(store: StoreData, metric: str = "f1_weighted", summary: str = "aulc", missing: str = "zero") -> Values:
+def build_values(
+    store: StoreData, metric: str = "f1_weighted", summary: str = "aulc", missing: str = "zero"
+) -> Values:
     """Materialise one value per experiment (temp table) and count what was missing and how it was treated."""
     if missing not in MISSING_POLICIES:
         raise QueryError(f"--missing {missing!r}: unknown policy (choose from {', '.join(MISSING_POLICIES)})")
@@ -126,7 +130,9 @@ def build_values(store: StoreData, metric: str = "f1_weighted", summary: str = "
             f"SELECT exp_key, {dims}, CAST(status AS VARCHAR) AS status, "
             f"CASE WHEN status = 'ok' AND isfinite({column}) THEN CAST({column} AS DOUBLE) END AS raw FROM runs"
         )
-    base = f"{runs_part} UNION ALL SELECT exp_key, {dims}, 'pending' AS status, NULL::DOUBLE AS raw FROM pending"
+    base = (
+        f"{runs_part} UNION ALL SELECT exp_key, {dims}, 'pending' AS status, NULL::DOUBLE AS raw FROM pending"
+    )
     setting = ", ".join(SETTING_DIMENSIONS)
     fill = {
         "zero": "coalesce(raw, 0.0)",
@@ -158,5 +164,7 @@ def build_values(store: StoreData, metric: str = "f1_weighted", summary: str = "
     if store.pending_note:
         info["note"] = store.pending_note
     if total == 0:
-        raise QueryError(f"{store.path}: no experiments match" + (f" --where {store.where!r}" if store.where else ""))
+        raise QueryError(
+            f"{store.path}: no experiments match" + (f" --where {store.where!r}" if store.where else "")
+        )
     return Values(table, metric, summary, missing, info)

@@ -18,16 +18,32 @@ def _store_arg(f: Callable) -> Callable:
 
 def _common(f: Callable) -> Callable:
     """--where, --metric, --summary, --missing, --json (every query takes them)."""
-    for opt in reversed([
-        click.option("--where", default=None, metavar="SQL",
-                      help="SQL condition on runs columns, e.g. \"dataset='iris' AND batch_size=5\"."),
-        click.option("--metric", default="f1_weighted", show_default=True, help="Metric to summarise."),
-        click.option("--summary", type=click.Choice(SUMMARY_CHOICES), default="aulc", show_default=True,
-                     help="Learning-curve summary (ramp_up/plateau split at random's cutoff)."),
-        click.option("--missing", type=click.Choice(MISSING_POLICIES), default="zero", show_default=True,
-                     help="Missing experiments (pending/failed/timeout): count as 0, drop, or worst-in-setting."),
-        click.option("--json", "as_json", is_flag=True, help="Machine-readable output."),
-    ]):
+    for opt in reversed(
+        [
+            click.option(
+                "--where",
+                default=None,
+                metavar="SQL",
+                help="SQL condition on runs columns, e.g. \"dataset='iris' AND batch_size=5\".",
+            ),
+            click.option("--metric", default="f1_weighted", show_default=True, help="Metric to summarise."),
+            click.option(
+                "--summary",
+                type=click.Choice(SUMMARY_CHOICES),
+                default="aulc",
+                show_default=True,
+                help="Learning-curve summary (ramp_up/plateau split at random's cutoff).",
+            ),
+            click.option(
+                "--missing",
+                type=click.Choice(MISSING_POLICIES),
+                default="zero",
+                show_default=True,
+                help="Missing experiments (pending/failed/timeout): count as 0, drop, or worst-in-setting.",
+            ),
+            click.option("--json", "as_json", is_flag=True, help="Machine-readable output."),
+        ]
+    ):
         f = opt(f)
     return f
 
@@ -50,7 +66,9 @@ def query() -> None:
 @query.command()
 @_store_arg
 @_common
-def leaderboard(store: str, where: str | None, metric: str, summary: str, missing: str, as_json: bool) -> None:
+def leaderboard(
+    store: str, where: str | None, metric: str, summary: str, missing: str, as_json: bool
+) -> None:
     """Rank strategies per dataset by the summary averaged over all other settings; mean rank over datasets."""
     from algrid.analysis.leaderboard import leaderboard as run
 
@@ -60,13 +78,30 @@ def leaderboard(store: str, where: str | None, metric: str, summary: str, missin
 
 @query.command()
 @_store_arg
-@click.option("--param", default=None, help=f"Hyperparameter: one of {', '.join(d for d in DIMENSIONS if d != 'strategy')}.")
+@click.option(
+    "--param",
+    default=None,
+    help=f"Hyperparameter: one of {', '.join(d for d in DIMENSIONS if d != 'strategy')}.",
+)
 @click.option("--all", "all_params", is_flag=True, help="Rank every hyperparameter by influence.")
-@click.option("--jaccard-blocks", default=None, type=click.IntRange(min=0),
-              help="Matched blocks sampled for the Jaccard overlap (default 200, 50 with --all; 0 = skip).")
+@click.option(
+    "--jaccard-blocks",
+    default=None,
+    type=click.IntRange(min=0),
+    help="Matched blocks sampled for the Jaccard overlap (default 200, 50 with --all; 0 = skip).",
+)
 @_common
-def impact(store: str, param: str | None, all_params: bool, jaccard_blocks: int | None, where: str | None,
-           metric: str, summary: str, missing: str, as_json: bool) -> None:
+def impact(
+    store: str,
+    param: str | None,
+    all_params: bool,
+    jaccard_blocks: int | None,
+    where: str | None,
+    metric: str,
+    summary: str,
+    missing: str,
+    as_json: bool,
+) -> None:
     """How much one hyperparameter (or every one, --all) changes results, selections and rankings."""
     from algrid.analysis.impact import check_param, impact_all
     from algrid.analysis.impact import impact as run
@@ -77,22 +112,43 @@ def impact(store: str, param: str | None, all_params: bool, jaccard_blocks: int 
         check_param(param)
     with _open(store, where) as s:
         if all_params:
-            res = impact_all(s, metric, summary, missing, jaccard_blocks=50 if jaccard_blocks is None else jaccard_blocks)
+            res = impact_all(
+                s, metric, summary, missing, jaccard_blocks=50 if jaccard_blocks is None else jaccard_blocks
+            )
             _emit(res, as_json, tables.render_impact_all)
         else:
-            res = run(s, param, metric, summary, missing, jaccard_blocks=200 if jaccard_blocks is None else jaccard_blocks)
+            res = run(
+                s,
+                param,
+                metric,
+                summary,
+                missing,
+                jaccard_blocks=200 if jaccard_blocks is None else jaccard_blocks,
+            )
             _emit(res, as_json, tables.render_impact)
 
 
 @query.command()
 @_store_arg
-@click.option("--dimension", default=None, help="Sample values of this dimension instead of full combinations.")
+@click.option(
+    "--dimension", default=None, help="Sample values of this dimension instead of full combinations."
+)
 @click.option("--repeats", default=20, show_default=True, type=click.IntRange(min=1), help="Samples per k.")
 @click.option("--target", default=0.9, show_default=True, type=click.FloatRange(-1, 1), help="Tau to reach.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the resampling.")
 @_common
-def stability(store: str, dimension: str | None, repeats: int, target: float, seed: int, where: str | None,
-              metric: str, summary: str, missing: str, as_json: bool) -> None:
+def stability(
+    store: str,
+    dimension: str | None,
+    repeats: int,
+    target: float,
+    seed: int,
+    where: str | None,
+    metric: str,
+    summary: str,
+    missing: str,
+    as_json: bool,
+) -> None:
     """Kendall tau of leaderboards from k random combinations vs the full leaderboard, as a function of k."""
     from algrid.analysis.stability import stability as run
 
@@ -106,8 +162,9 @@ def stability(store: str, dimension: str | None, repeats: int, target: float, se
 @click.option("--a", "a", required=True, metavar="STRAT", help="name or name@implementation.")
 @click.option("--b", "b", required=True, metavar="STRAT", help="name or name@implementation.")
 @_common
-def compare(store: str, a: str, b: str, where: str | None, metric: str, summary: str, missing: str,
-            as_json: bool) -> None:
+def compare(
+    store: str, a: str, b: str, where: str | None, metric: str, summary: str, missing: str, as_json: bool
+) -> None:
     """Paired comparison of two strategies over matched experiments (win/tie/loss, Wilcoxon, effect size)."""
     from algrid.analysis.stats import compare as run
 
@@ -119,7 +176,9 @@ def compare(store: str, a: str, b: str, where: str | None, metric: str, summary:
 @_store_arg
 @click.option("--alpha", default=0.05, show_default=True, type=float, help="Significance level.")
 @_common
-def cd(store: str, alpha: float, where: str | None, metric: str, summary: str, missing: str, as_json: bool) -> None:
+def cd(
+    store: str, alpha: float, where: str | None, metric: str, summary: str, missing: str, as_json: bool
+) -> None:
     """Friedman test and Nemenyi critical-difference ranking over datasets."""
     from algrid.analysis.stats import critical_difference
 

@@ -1,0 +1,110 @@
+"""`algrid report`: a static page whose every image loads in a real browser (headless Chromium), with no server."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from analysis_fixtures import cli, missing_store
+
+_CHECK = """<script>window.addEventListener('load', function () {
+  var imgs = Array.prototype.slice.call(document.images);
+  var ok = imgs.filter(function (i) { return i.complete && i.naturalWidth > 0; }).length;
+  var d = document.createElement('div'); d.id = 'imgcheck'; d.textContent = 'LOADED ' + ok + ' OF ' + imgs.length;
+  document.body.appendChild(d);
+});</script>"""
+EXPECTED_IMAGES = {"heatmap.png", "curves.png", "impact.png", "stability.png", "cd.png", "runtime.png"}
+
+
+def _chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+@pytest.fixture(scope="module")
+def report_dir(tmp_path_factory):
+    base = tmp_path_factory.mktemp("report")
+    missing_store(base / "store")
+    res = cli("report", base / "store", "--out", base / "out")
+    assert res.exit_code == 0, res.output
+    return base / "out"
+
+
+def test_report_files_and_relative_images(report_dir):
+    index = report_dir / "index.html"
+    page = index.read_text()
+    srcs = re.findall(r"<img src='([^']+)'", page)
+    assert set(srcs) == EXPECTED_IMAGES
+    for src in srcs:
+        assert not src.startswith(("/", "http")), src
+        data = (report_dir / src).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 2000
+    assert "<script" not in page
+    # the missing-data policy is stated
+    assert "policy zero" in page and "timeout" in page
+
+
+def _images_loaded(browser: str, page: Path, tmp_path: Path) -> tuple[int, int]:
+    check = page.with_name("check.html")
+    check.write_text(page.read_text().replace("</body>", _CHECK + "</body>"))
+    cmd = [
+        browser,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--virtual-time-budget=10000",
+        "--dump-dom",
+        check.as_uri(),
+    ]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=120).stdout
+    check.unlink()
+    found = re.search(r'id="imgcheck">LOADED (\d+) OF (\d+)<', out)
+    assert found, f"chromium printed no image check: {out[:500]}"
+    return int(found.group(1)), int(found.group(2))
+
+
+def test_report_images_load_in_headless_chromium(report_dir, tmp_path):
+    browser = _chromium()
+    if browser is None:
+        if os.environ.get("ALGRID_REQUIRE_CHROMIUM") == "1":
+            pytest.fail("chromium not found but ALGRID_REQUIRE_CHROMIUM=1 (apt-get install -y chromium)")
+        pytest.skip(
+            "chromium not installed (apt-get install -y chromium); set ALGRID_REQUIRE_CHROMIUM=1 to require it"
+        )
+    ok, total = _images_loaded(browser, report_dir / "index.html", tmp_path)
+    assert total == len(EXPECTED_IMAGES) and ok == total
+    # the check can fail: a copy of the report with one image gone reports it
+    broken = tmp_path / "broken"
+    shutil.copytree(report_dir, broken)
+    (broken / "cd.png").unlink()
+    ok, total = _images_loaded(browser, broken / "index.html", tmp_path)
+    assert (ok, total) == (len(EXPECTED_IMAGES) - 1, len(EXPECTED_IMAGES))
+
+
+def test_report_bad_output_dir(report_dir, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    res = cli("report", report_dir.parent / "store", "--out", blocker / "sub")
+    assert res.exit_code != 0 and len(res.stderr.strip().splitlines()) == 1
+
+
+def test_report_with_where_and_few_strategies(tmp_path):
+    missing_store(tmp_path / "store")
+    res = cli(
+        "report", tmp_path / "store", "--out", tmp_path / "out", "--where", "strategy IN ('best', 'mid')"
+    )
+    assert res.exit_code == 0, res.output
+    page = (tmp_path / "out" / "index.html").read_text()
+    assert "not computed" in page and "cd.png" not in page  # CD needs >= 3 strategies
