@@ -120,6 +120,7 @@ def _frame(n: int = 120, seed: int = 0) -> pd.DataFrame:
         {
             "row_id": np.arange(1, n + 1),  # monotone counter: leaks the class order
             "code": [f"S{i:04d}" for i in rng.permutation(n)],  # one distinct string per row
+            "name": [f"N{i % (n - 5)}" for i in range(n)],  # nearly one per row (like zoo's animal names)
             "shuffled": rng.permutation(n) + 500,  # a shuffled row counter
             "height": rng.normal(170, 10, n),  # continuous, all distinct: a real feature
             "count": rng.integers(0, 5, n),  # integer feature with repeats
@@ -137,7 +138,7 @@ def test_preprocessing_drops_id_like_columns_and_encodes():
     frame.loc[[3, 50], "height"] = np.nan
     frame.loc[[7], "colour"] = None
     p = preprocess(frame, "label")
-    assert set(p.dropped_columns) == {"row_id", "code", "shuffled", "const"}
+    assert set(p.dropped_columns) == {"row_id", "code", "name", "shuffled", "const"}
     assert set(p.feature_names) == {"height", "count", "colour_blue", "colour_green", "colour_red", "city",
                                     "flag_yes"}  # fmt: skip
     assert p.X.shape == (120, 7) and not np.isnan(p.X).any()

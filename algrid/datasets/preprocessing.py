@@ -7,8 +7,8 @@ exp_key), never a silent re-conversion of the shipped files, and user/OpenML dat
 Steps, in order (bump PREPROCESSING_VERSION when any of them changes):
 1. drop rows without a label, then classes with fewer than 2 samples (a stratified split needs >= 2);
 2. labels -> int64 codes 0..k-1 ordered by class name (numerically if every class name is a number);
-3. drop id-like columns (the prior study leaked an id column sorted by class): string columns with one distinct
-   value per row; integer columns with one distinct value per row that are monotone in row order, form a
+3. drop id-like columns (the prior study leaked an id column sorted by class): string columns with a distinct
+   value on more than 90% of rows (names, codes, free text); integer columns with one distinct value per row that are monotone in row order, form a
    near-contiguous range (a row counter, possibly shuffled) or are named like an id; also constant columns;
 4. impute: median for numeric, most frequent for categorical columns;
 5. encode categoricals: one-hot up to MAX_ONEHOT levels (a two-level column becomes one 0/1 column), ordinal
@@ -65,10 +65,12 @@ def id_like_reason(s: pd.Series) -> str | None:
     nonnull = s.dropna()
     if nonnull.nunique() <= 1:
         return "constant"
-    if n < 10 or nonnull.size < n or nonnull.nunique() < n:
-        return None  # an identifier has one distinct value on every row
-    if _is_categorical(s):
-        return "one distinct string per row"
+    if n < 10:
+        return None
+    if _is_categorical(s) and nonnull.nunique() > 0.9 * n:
+        return "(nearly) one distinct string per row"  # names, codes, free text: no shared levels to learn
+    if nonnull.size < n or nonnull.nunique() < n:
+        return None  # a numeric identifier has one distinct value on every row
     if not _integer_valued(s):
         return None
     v = nonnull.to_numpy(dtype=np.float64)
