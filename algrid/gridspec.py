@@ -272,7 +272,7 @@ def _canonical(dim: str, value: Any, key: str, path: str) -> Any:
             dataset_info(value)
         except (KeyError, ValueError, FileNotFoundError) as exc:
             message = exc.args[0] if exc.args else str(exc)
-            raise _fail(path, key, f"unknown dataset {value!r}: {message}") from None
+            raise _fail(path, key, str(message)) from None
     return value
 
 

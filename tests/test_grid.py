@@ -95,14 +95,14 @@ def test_key_depends_on_result_settings(grid):
 
 
 def test_exclusions_are_counted_not_enumerated():
-    doc = make_doc(strategy=["random", "oracle_greedy_k"], implementation=["native", "modal"])
+    doc = make_doc(strategy=["random", "oracle_greedy_k"], implementation=["native", "smalltext"])
     g = grid_from_dict(doc)
     per_pair = 4 * 3 * 2 * 3 * 4  # datasets x batch x learner x split x start
-    assert g.excluded_by_reason == {"modal lacks oracle_greedy_k": per_pair}
+    assert g.excluded_by_reason == {"smalltext lacks oracle_greedy_k": per_pair}
     assert g.excluded == per_pair
     assert len(g) == 3 * per_pair
     pairs = {(r["strategy"], r["implementation"]) for r in g.decode(np.arange(len(g))).to_pylist()}
-    assert ("oracle_greedy_k", "modal") not in pairs
+    assert ("oracle_greedy_k", "smalltext") not in pairs
 
 
 @pytest.mark.parametrize("n", [1, 2, 7, 50, 2000])
@@ -165,7 +165,7 @@ def grid_file(tmp_path):
     path = tmp_path / "g.yaml"
     path.write_text(
         yaml.safe_dump(
-            make_doc(strategy=["random", "margin", "oracle_greedy_k"], implementation=["native", "modal"])
+            make_doc(strategy=["random", "margin", "oracle_greedy_k"], implementation=["native", "smalltext"])
         )
     )
     return path
@@ -183,7 +183,7 @@ def test_cli_info_json(grid_file):
     assert info["name"] == "t"
     assert info["dimensions"]["dataset"] == 4
     assert info["total"] == 5 * 288 - 0 and info["excluded"] == 288
-    assert "modal lacks oracle_greedy_k" in run("grid", "info", grid_file)
+    assert "smalltext lacks oracle_greedy_k" in run("grid", "info", grid_file)
 
 
 def test_cli_show_json(grid_file):

@@ -6,6 +6,9 @@ import subprocess
 import sys
 
 import pytest
+from click.testing import CliRunner
+
+from algrid.cli import main
 
 GOOD = """name: t
 cycles: 3
@@ -73,14 +76,13 @@ CASES = [
 def test_bad_grid_is_one_clear_line(tmp_path, case, text, needles):
     path = tmp_path / f"{case}.yaml"
     path.write_text(text)
-    proc = subprocess.run(
-        [sys.executable, "-m", "algrid.cli", "grid", "validate", str(path)], capture_output=True, text=True
-    )
-    assert proc.returncode == 2, (proc.stdout, proc.stderr)
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1, proc.stderr
-    assert "Traceback" not in proc.stderr
+    result = CliRunner().invoke(main, ["grid", "validate", str(path)])
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)  # no traceback
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
     line = lines[0]
+    assert line.startswith("error: ")
     assert str(path) in line
     for needle in needles:
         assert needle in line, line
@@ -94,6 +96,15 @@ def test_good_grid_validates(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert "8 experiments" in proc.stdout
+
+
+def test_bad_grid_in_a_real_process(tmp_path):
+    """The same contract end to end: a separate process, stderr only, no traceback."""
+    path = tmp_path / "bad.yaml"
+    path.write_text(GOOD.replace("margin", "marginn"))
+    proc = subprocess.run([sys.executable, "-m", "algrid.cli", "grid", "info", str(path)], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr and "marginn" in proc.stderr
 
 
 def test_missing_file_exit_2(tmp_path):

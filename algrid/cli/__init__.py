@@ -30,6 +30,23 @@ _COMMANDS: list[tuple[str, str]] = [
 
 
 class _Main(click.Group):
+    """Loads a command's module only when that command runs, so `algrid grid info` never imports
+    matplotlib, DuckDB or the AL libraries."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for _, name in _COMMANDS]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        for module, attr in _COMMANDS:
+            if attr == cmd_name:
+                try:
+                    return getattr(importlib.import_module(module), attr)
+                except ModuleNotFoundError as exc:  # a command module that is not installed
+                    if exc.name != module:
+                        raise
+                    return None
+        return None
+
     def invoke(self, ctx: click.Context):  # noqa: D401 - click hook
         try:
             return super().invoke(ctx)
@@ -42,11 +59,3 @@ class _Main(click.Group):
 @click.version_option(__version__, prog_name="algrid")
 def main() -> None:
     """algrid: active-learning benchmark grids, from grid file to hyperparameter impact."""
-
-
-for _module, _attr in _COMMANDS:
-    try:
-        main.add_command(getattr(importlib.import_module(_module), _attr))
-    except ModuleNotFoundError as _exc:  # a command module that does not exist yet
-        if _exc.name != _module:
-            raise
