@@ -71,8 +71,24 @@ def info(grid_file: str, as_json: bool) -> None:
         shown = ", ".join(map(str, values[:8])) + (", ..." if len(values) > 8 else "")
         click.echo(f"  {dim:<15}{n:>5}  {shown}")
     click.echo(f"excluded    {data['excluded']:,}")
-    for reason, n in data["excluded_by_reason"].items():
+    for reason, n in _collapse_reasons(data["excluded_by_reason"]):
         click.echo(f"  {n:>12,}  {reason}")
+
+
+def _collapse_reasons(reasons: dict[str, int]) -> list[tuple[str, int]]:
+    """'modal lacks x', 'modal lacks y' -> 'modal lacks 2 strategies (x, y)', for a readable table."""
+    lacks: dict[str, list[tuple[str, int]]] = {}
+    rows: list[tuple[str, int]] = []
+    for reason, n in reasons.items():
+        impl, sep, strategy = reason.partition(" lacks ")
+        if sep:
+            lacks.setdefault(impl, []).append((strategy, n))
+        else:
+            rows.append((reason, n))
+    for impl, items in lacks.items():
+        names = ", ".join(s for s, _ in items[:6]) + (", ..." if len(items) > 6 else "")
+        rows.append((f"{impl} lacks {len(items)} strategies ({names})", sum(n for _, n in items)))
+    return sorted(rows, key=lambda r: -r[1])
 
 
 @grid.command()
