@@ -311,7 +311,9 @@ def test_cancelled_task_is_completed_by_resubmit_missing(tmp_path, local_run):
     sl.wait_for_job(job_id, timeout_s=120)
 
     arr = sl.array_status(store)
-    assert arr["shards"]["3"]["state"] == "CANCELLED", arr
+    # a task cancelled while pending leaves no record in SLURM: UNKNOWN (never COMPLETED)
+    assert arr["shards"]["3"]["state"] in ("CANCELLED", "UNKNOWN"), arr
+    assert arr["shards"]["0"]["state"] in ("CANCELLED", "COMPLETED"), arr
     assert arr["active"] == 0
     before = _status(store)
     assert before["pending"] >= 4, before  # at least shard 3's experiments

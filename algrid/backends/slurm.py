@@ -500,8 +500,9 @@ def array_status(store_dir: str | Path) -> dict[str, Any] | None:
     Keys: ``n_shards`` (of the latest submission), ``jobs`` (one entry per submission: job_id, n_shards, array,
     submitted_at, states = {STATE: count}), ``shards`` ({"<shard>": {job_id, state, exit_code}} for the latest
     submission covering each shard, among submissions with the latest n_shards), ``states`` ({STATE: count} over
-    ``shards``) and ``active`` (number of shards whose task is pending or running). A task the controller has
-    forgotten (finished more than MinJobAge ago, no accounting) has state UNKNOWN: the store's counts tell the rest.
+    ``shards``) and ``active`` (number of shards whose task is pending or running). State UNKNOWN means SLURM lists no
+    such task: cancelled before it started, or finished longer ago than the cluster's MinJobAge (without accounting);
+    the store's counts tell whether its shard is complete.
     """
     jobs = _read_jobs(Path(store_dir))
     if not jobs:
