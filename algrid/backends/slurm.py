@@ -148,7 +148,9 @@ def _directive_path(option: str, directory: Path, filename: str) -> str:
     in the directory doubled (filename may use the %A/%a patterns)."""
     text = _check_path(option, directory)
     if '"' in text or "\\" in text:
-        raise SlurmConfigError(f"{option}: path {text!r} contains a double quote or backslash, which #SBATCH cannot hold")
+        raise SlurmConfigError(
+            f"{option}: path {text!r} contains a double quote or backslash, which #SBATCH cannot hold"
+        )
     return '"' + text.replace("%", "%%") + "/" + filename + '"'
 
 
