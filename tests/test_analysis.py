@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -366,3 +369,25 @@ def test_real_store_with_pending(tmp_path):
     rt = cli_json("query", "runtime", store)
     assert rt["pending"] == m["pending"]
     pd.testing.assert_index_equal(pd.Index(["lr"]), pd.Index([r["learner"] for r in rt["by_learner"]]))
+
+
+# -- the prior-study scripts in analysis/ -----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "script, args, expect",
+    [
+        ("leaderboard.py", [], lambda o: o["rows"][0]["strategy"] == "best"),
+        ("hyperparameter_impact.py", [], lambda o: o["rows"][0]["param"] == "learner"),
+        ("dataset_tau.py", [], lambda o: o["tau_vs_all"]["min"] == pytest.approx(1.0)),
+        ("stability_curve.py", ["--repeats", "3"], lambda o: o["k_min"] == 1),
+    ],
+)
+def test_analysis_scripts(simple, script, args, expect):
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run(
+        [sys.executable, str(root / "analysis" / script), str(simple), "--json", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert expect(json.loads(proc.stdout))

@@ -1,0 +1,180 @@
+"""Time the analysis queries on a big synthetic store and write benchmarks/BENCHMARKS-analysis.md.
+
+Each measurement runs the real CLI (`algrid query ... --json`) in a fresh Python process, so caches do not carry
+over between repeats; the child reports the time spent inside the command and its peak RSS
+(resource.getrusage, which includes DuckDB's native allocations), the parent the end-to-end wall time.
+
+    python benchmarks/make_synthetic_store.py /tmp/algrid-bench-store
+    python benchmarks/bench_analysis.py /tmp/algrid-bench-store --repeats 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+_CHILD = r"""
+import json, resource, sys, time, io, contextlib
+t0 = time.perf_counter()
+from algrid.cli import main
+buf = io.StringIO()
+code = 0
+with contextlib.redirect_stdout(buf):
+    try:
+        main(sys.argv[1:], standalone_mode=False)
+    except SystemExit as exc:
+        code = exc.code or 0
+dt = time.perf_counter() - t0
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"seconds": dt, "peak_rss_mb": rss, "code": code, "bytes_out": len(buf.getvalue())}), file=sys.stderr)
+"""
+
+QUERIES = {
+    "leaderboard": ["query", "leaderboard", "{store}", "--json"],
+    "leaderboard --missing penalty": ["query", "leaderboard", "{store}", "--missing", "penalty", "--json"],
+    "leaderboard --where": [
+        "query",
+        "leaderboard",
+        "{store}",
+        "--where",
+        "learner = 'rf' AND batch_size <= 10",
+        "--json",
+    ],
+    "impact --param {param}": ["query", "impact", "{store}", "--param", "{param}", "--json"],
+    "impact --param {param} --jaccard-blocks 0": [
+        "query",
+        "impact",
+        "{store}",
+        "--param",
+        "{param}",
+        "--jaccard-blocks",
+        "0",
+        "--json",
+    ],
+}
+EXTRA = {
+    "stability --repeats 10": ["query", "stability", "{store}", "--repeats", "10", "--json"],
+    "impact --all": ["query", "impact", "{store}", "--all", "--json"],
+    "runtime": ["query", "runtime", "{store}", "--json"],
+}
+
+
+def _run(args: list[str]) -> dict:
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", _CHILD, *args], capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    lines = proc.stderr.strip().splitlines()
+    try:
+        info = json.loads(lines[-1])
+    except (IndexError, ValueError):
+        raise SystemExit(f"benchmark child failed: {' '.join(args)}\n{proc.stderr[-2000:]}") from None
+    if info["code"]:
+        raise SystemExit(f"query failed ({info['code']}): {' '.join(args)}\n{proc.stderr[-2000:]}")
+    info["wall"] = wall
+    return info
+
+
+def _machine() -> str:
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB RAM, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}, DuckDB {duckdb.__version__}"
+    )
+
+
+def _store_facts(store: Path) -> dict:
+    con = duckdb.connect()
+    n_runs, n_ok = con.execute(
+        f"SELECT count(*), count(*) FILTER (WHERE status = 'ok') FROM read_parquet('{store}/runs/*.parquet')"
+    ).fetchone()
+    n_curves = con.execute(f"SELECT count(*) FROM read_parquet('{store}/curves/*.parquet')").fetchone()[0]
+    parts = len(list((store / "runs").glob("*.parquet")))
+    size = sum(f.stat().st_size for f in store.rglob("*.parquet"))
+    return {"experiments": n_runs, "ok": n_ok, "curve_rows": n_curves, "parts": parts, "gib": size / 2**30}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("store", type=Path)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--param", default="batch_size")
+    ap.add_argument(
+        "--extra", action="store_true", help="also time stability, impact --all and runtime (once)"
+    )
+    ap.add_argument("--out", type=Path, default=Path(__file__).with_name("BENCHMARKS-analysis.md"))
+    args = ap.parse_args(argv)
+    if args.repeats < 1:
+        ap.error("--repeats must be >= 1")
+    facts = _store_facts(args.store)
+    rows = []
+    plan = [(name, cmd, args.repeats) for name, cmd in QUERIES.items()]
+    if args.extra:
+        plan += [(name, cmd, 1) for name, cmd in EXTRA.items()]
+    for name, cmd, reps in plan:
+        full = [c.format(store=args.store, param=args.param) for c in cmd]
+        label = name.format(param=args.param)
+        results = [_run(full) for _ in range(reps)]
+        row = {
+            "query": label,
+            "repeats": reps,
+            "median_s": statistics.median(r["seconds"] for r in results),
+            "min_s": min(r["seconds"] for r in results),
+            "median_wall_s": statistics.median(r["wall"] for r in results),
+            "peak_rss_mb": max(r["peak_rss_mb"] for r in results),
+        }
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    threads = os.environ.get("ALGRID_DUCKDB_THREADS", "min(2, cores)")
+    memory = os.environ.get("ALGRID_DUCKDB_MEMORY", "4GB")
+    lines = [
+        "# Analysis benchmarks",
+        "",
+        f"Command: `python benchmarks/bench_analysis.py {args.store} --repeats {args.repeats} --param {args.param}"
+        + (" --extra" if args.extra else "")
+        + "`",
+        f"(store from `python benchmarks/make_synthetic_store.py {args.store}`).",
+        "",
+        f"Machine: {_machine()}. DuckDB threads: {threads}, memory limit: {memory}.",
+        f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; the machine was shared with other jobs, "
+        "so times are upper bounds.",
+        "",
+        f"Store: {facts['experiments']:,} experiments ({facts['ok']:,} ok), {facts['curve_rows']:,} curve rows, "
+        f"{facts['parts']} Parquet parts per table, {facts['gib']:.1f} GiB on disk.",
+        "",
+        "Each query runs as `algrid query ... --json` in a fresh process. *in-command* = time inside the command "
+        "(opening the store, all SQL, JSON); *wall* adds interpreter start-up and imports; peak RSS is the "
+        "process maximum (Python + DuckDB).",
+        "",
+        "| query | repeats | median in-command (s) | min (s) | median wall (s) | peak RSS (MiB) |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| `{r['query']}` | {r['repeats']} | {r['median_s']:.2f} | {r['min_s']:.2f} | "
+            f"{r['median_wall_s']:.2f} | {r['peak_rss_mb']:.0f} |"
+        )
+    lines.append("")
+    args.out.write_text("\n".join(lines))
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
