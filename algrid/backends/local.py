@@ -21,8 +21,11 @@ from __future__ import annotations
 import importlib
 import os
 import pickle
+import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -86,64 +89,137 @@ def _partial(run: _Running, status: str, error: str, now: float) -> ExperimentRe
     )
 
 
+class _Zygote:
+    """A pre-imported fork server, started with ``subprocess`` (allowed even in daemonic processes).
+
+    Why: a fresh Python worker needs 1-2 s to import scikit-learn and the engine. Every killed worker (time or memory
+    limit) and every ``run_shard`` call (Dask runs one per chunk) would pay that again. The zygote imports once; a new
+    worker is an ``os.fork()`` of it (milliseconds). The parent hands the zygote one end of a fresh socketpair
+    (SCM_RIGHTS); the forked child serves tasks on it. Workers are the zygote's children (it auto-reaps them); the
+    parent kills them by pid and sees their death as EOF on the channel.
+    """
+
+    _lock = threading.Lock()
+    _instance: _Zygote | None = None
+
+    def __init__(self) -> None:
+        parent_sock, child_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        cmd = [sys.executable, "-m", "algrid.backends.local", "--zygote", str(child_sock.fileno())]
+        self.proc = subprocess.Popen(cmd, pass_fds=(child_sock.fileno(),), stdin=subprocess.DEVNULL)
+        child_sock.close()
+        self.sock = parent_sock
+        ready = self.sock.recv(1)
+        if ready != b"R":
+            raise OSError("worker zygote failed to start")
+
+    @classmethod
+    def get(cls) -> _Zygote | None:
+        with cls._lock:
+            z = cls._instance
+            if z is not None and z.proc.poll() is None:
+                return z
+            try:
+                cls._instance = cls()
+            except OSError:
+                cls._instance = None
+            return cls._instance
+
+    def fork(self) -> tuple[int, socket.socket]:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        with self._lock:
+            socket.send_fds(self.sock, [b"F"], [theirs.fileno()])
+            theirs.close()
+            data = b""
+            while len(data) < 8:
+                chunk = self.sock.recv(8 - len(data))
+                if not chunk:
+                    raise OSError("worker zygote died")
+                data += chunk
+        return int.from_bytes(data, "little"), ours
+
+
 class _Worker:
-    """One worker process and its two pipes."""
+    """One worker process (forked by the zygote, or a plain subprocess as fallback) and its duplex channel."""
 
-    def __init__(self, env: dict[str, str] | None = None):
-        import multiprocessing.connection  # noqa: F401 - Connection over raw fds
-
-        task_r, task_w = os.pipe()
-        res_r, res_w = os.pipe()
-        cmd = [sys.executable, "-m", "algrid.backends.local", str(task_r), str(res_w)]
-        self.proc = subprocess.Popen(cmd, pass_fds=(task_r, res_w), env=env, stdin=subprocess.DEVNULL)
-        os.close(task_r)
-        os.close(res_w)
-        self.tasks = Connection(task_w, readable=False)
-        self.results = Connection(res_r, writable=False)
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen | None = None
+        zygote = None if os.environ.get("ALGRID_NO_ZYGOTE") else _Zygote.get()
+        pid = None
+        if zygote is not None:
+            try:
+                pid, sock = zygote.fork()
+            except OSError:
+                pid = None
+        if pid is None:
+            sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+            cmd = [sys.executable, "-m", "algrid.backends.local", "--worker", str(theirs.fileno())]
+            self.proc = subprocess.Popen(cmd, pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL)
+            theirs.close()
+            pid = self.proc.pid
+        self.pid = pid
+        self._sock = sock
+        self.conn = Connection(os.dup(sock.fileno()))
+        sock.close()
         self.running: _Running | None = None
         self.queue: deque[Task] = deque()
-        self.spawned_at = time.monotonic()
         self._ps = None
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
 
     def rss_mb(self) -> float:
         try:
             import psutil
 
             if self._ps is None:
-                self._ps = psutil.Process(self.proc.pid)
+                self._ps = psutil.Process(self.pid)
             return self._ps.memory_info().rss / 2**20
         except Exception:  # noqa: BLE001 - process gone: nothing to measure
             return 0.0
 
+    def exit_code(self) -> int | None:
+        """None while alive; the exit code (or -signal) of a subprocess worker, -9 for a dead forked one."""
+        if self.proc is not None:
+            return self.proc.poll()
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return -9
+        except PermissionError:
+            return None
+        try:  # a zombie not yet reaped by the zygote is dead too
+            with open(f"/proc/{self.pid}/stat") as fh:
+                return -9 if fh.read().split(") ", 1)[1][:1] in ("Z", "X") else None
+        except (OSError, IndexError):
+            return None
+
     def send(self, task: Task, settings: dict[str, Any]) -> None:
         self.running = _Running(task=task, sent_at=time.monotonic())
-        self.tasks.send(("run", task.exp_key, task.exp_index, task.config, settings))
+        self.conn.send(("run", task.exp_key, task.exp_index, task.config, settings))
 
     def kill(self) -> None:
         try:
-            self.proc.kill()
+            os.kill(self.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-        self.proc.wait()
+        if self.proc is not None:
+            self.proc.wait()
         self.close()
 
     def close(self) -> None:
-        for conn in (self.tasks, self.results):
-            try:
-                conn.close()
-            except OSError:
-                pass
+        try:
+            self.conn.close()
+        except OSError:
+            pass
 
     def stop(self, grace_s: float = 5.0) -> None:
         try:
-            self.tasks.send(("exit",))
-            self.proc.wait(timeout=grace_s)
-        except (OSError, subprocess.TimeoutExpired):
-            self.proc.kill()
+            self.conn.send(("exit",))
+        except OSError:
+            pass
+        deadline = time.monotonic() + grace_s
+        while self.exit_code() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if self.exit_code() is None:
+            self.kill()
+        elif self.proc is not None:
             self.proc.wait()
         self.close()
 
@@ -203,18 +279,25 @@ class LocalPool:
                     if not pending and not any(w.queue for w in workers):
                         return True
                     continue
-                ready = wait([w.results for w in busy], timeout=self._wait_s(busy))
+                ready = wait([w.conn for w in busy], timeout=self._wait_s(busy))
                 now = time.monotonic()
                 for w in busy:
-                    if w.results in ready:
+                    if w.conn in ready:
                         self._receive(w, now, on_result)
-                for i, w in enumerate(workers):
-                    if w.running is not None and self._over_limit(w, now, on_result):
-                        workers[i] = None  # type: ignore[assignment]
-                    elif w.running is None and w.proc.poll() is not None:
-                        w.close()
-                        workers[i] = None  # type: ignore[assignment]
-                workers = [w for w in workers if w is not None]
+                alive = []
+                for w in workers:
+                    gone = (
+                        self._over_limit(w, now, on_result)
+                        if w.running is not None
+                        else w.exit_code() is not None
+                    )
+                    if not gone:
+                        alive.append(w)
+                        continue
+                    w.close()
+                    if w.queue:  # the rest of its work group goes to the next free worker
+                        pending.appendleft(list(w.queue))
+                workers = alive
                 if on_tick is not None:
                     on_tick()
             return False
@@ -258,9 +341,9 @@ class LocalPool:
     def _receive(self, w: _Worker, now: float, on_result: Callable[[ExperimentResult], None]) -> None:
         while w.running is not None:
             try:
-                if not w.results.poll():
+                if not w.conn.poll():
                     return
-                msg = w.results.recv()
+                msg = w.conn.recv()
             except (EOFError, OSError, pickle.UnpicklingError):
                 return  # the process died; _over_limit notices via poll()
             run = w.running
@@ -279,17 +362,6 @@ class LocalPool:
         """Kill a worker that exceeded a limit or died; record its experiment. True if the worker is gone."""
         run = w.running
         assert run is not None
-        if self.timeout_s and run.started_at is not None and now - run.started_at > self.timeout_s:
-            w.kill()
-            on_result(
-                _partial(
-                    run,
-                    "timeout",
-                    f"timeout: exceeded {self.timeout_s:g} s after {max(len(run.curve) - 1, 0)} cycles",
-                    now,
-                )
-            )
-            return True
         if self.memory_mb:
             rss = w.rss_mb()
             if rss > self.memory_mb:
@@ -303,13 +375,24 @@ class LocalPool:
                     )
                 )
                 return True
+        if self.timeout_s and run.started_at is not None and now - run.started_at > self.timeout_s:
+            w.kill()
+            on_result(
+                _partial(
+                    run,
+                    "timeout",
+                    f"timeout: exceeded {self.timeout_s:g} s after {max(len(run.curve) - 1, 0)} cycles",
+                    now,
+                )
+            )
+            return True
         if run.started_at is None and now - run.sent_at > STARTUP_LIMIT_S:
             w.kill()
             on_result(
                 _partial(run, "failed", f"crash: worker did not start within {STARTUP_LIMIT_S:g} s", now)
             )
             return True
-        code = w.proc.poll()
+        code = w.exit_code()
         if code is not None:
             self._receive(w, now, on_result)  # a final "done" may still be in the pipe
             if w.running is None:
@@ -372,35 +455,74 @@ def run_in_process(
 
 
 # ------------------------------------------------------------------------------------------------------ worker
-def _worker_main(task_fd: int, result_fd: int) -> None:
-    """Worker process: receive tasks, run them, stream per-cycle progress and the result back."""
-    out = Connection(result_fd, readable=False)
-    tasks = Connection(task_fd, writable=False)
-    os.dup2(2, 1)  # library prints go to stderr, never into the result channel
+def _prepare_worker() -> None:
+    """Imports shared by every experiment (done once, in the zygote or the worker, not inside a time limit)."""
+    os.dup2(2, 1)  # library prints go to stderr, never into a result channel
     sys.stdout = sys.stderr
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers stop
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner decides when workers stop
     load_plugins()
+    import algrid.experiment  # noqa: F401
+    from algrid.strategies import all_strategies
+
+    all_strategies()
+
+
+def _serve(conn: Connection) -> None:
+    """Worker loop: receive tasks, run them, stream per-cycle progress and the result back."""
     from algrid.experiment import run_experiment
 
     while True:
         try:
-            msg = tasks.recv()
+            msg = conn.recv()
         except (EOFError, OSError):
             return
         if msg[0] != "run":
             return
         _, key, index, config, settings = msg
-        out.send(("start", key, time.process_time()))
+        try:  # load the dataset before the clock starts: it is per-process set-up, cached for later experiments
+            from algrid.datasets import load_dataset
+
+            load_dataset(config["dataset"])
+        except Exception:  # noqa: BLE001 - run_experiment reports it as the experiment's failure
+            pass
+        conn.send(("start", key, time.process_time()))
 
         def on_cycle(res: ExperimentResult, key: str = key) -> None:
-            out.send(("cycle", key, dict(res.curve[-1]), list(res.selected[-1]), time.process_time()))
+            conn.send(("cycle", key, dict(res.curve[-1]), list(res.selected[-1]), time.process_time()))
 
         result = run_experiment(config, settings, exp_key=key, on_cycle=on_cycle)
         result.exp_index = index
-        out.send(("done", key, result))
+        conn.send(("done", key, result))
+
+
+def _zygote_main(fd: int) -> None:
+    """Fork server: import once, then fork one worker per request received on the control socket."""
+    _prepare_worker()
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped automatically
+    ctl = socket.socket(fileno=fd)
+    ctl.sendall(b"R")
+    while True:
+        try:
+            msg, fds, _, _ = socket.recv_fds(ctl, 1, 1)
+        except OSError:
+            return
+        if not msg or not fds:
+            return  # the runner went away
+        pid = os.fork()
+        if pid == 0:
+            try:
+                ctl.close()
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                _serve(Connection(fds[0]))
+            finally:
+                os._exit(0)
+        os.close(fds[0])
+        ctl.sendall(pid.to_bytes(8, "little"))
 
 
 if __name__ == "__main__":
-    _worker_main(int(sys.argv[1]), int(sys.argv[2]))
+    if sys.argv[1] == "--zygote":
+        _zygote_main(int(sys.argv[2]))
+    else:
+        _prepare_worker()
+        _serve(Connection(int(sys.argv[2])))

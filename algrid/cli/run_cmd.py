@@ -38,6 +38,20 @@ def _emit_json(obj: object) -> None:
     help="Run experiments in this process (no worker processes; soft time limit).",
 )
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
+@click.option(
+    "--flush-every",
+    type=click.IntRange(min=1),
+    default=16,
+    show_default=True,
+    help="Commit after this many experiments.",
+)
+@click.option(
+    "--flush-seconds",
+    type=click.FloatRange(min=0),
+    default=10.0,
+    show_default=True,
+    help="...or after this many seconds.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON instead of a table.")
 def run(
     grid_file: str,
@@ -50,6 +64,8 @@ def run(
     memory_mb: int | None,
     in_process: bool,
     no_progress: bool,
+    flush_every: int,
+    flush_seconds: float,
     as_json: bool,
 ) -> None:
     """Run a grid (or one shard of it) into its result store; resumes where it left off."""
@@ -86,6 +102,8 @@ def run(
             progress=not no_progress,
             memory_mb=memory_mb,
             in_process=in_process,
+            flush_every=flush_every,
+            flush_seconds=flush_seconds,
         )
     if as_json:
         _emit_json(summary.to_json())

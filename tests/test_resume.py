@@ -1,0 +1,110 @@
+"""kill -9 a running shard at random moments, resume, and get exactly the store an uninterrupted run writes."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+from algrid.runner import run_shard
+from algrid.store import TIMING_COLUMNS, Store
+from algrid.store.compact import compact
+from algrid.store.verify import verify
+
+KILLS = 5
+
+
+def _grid(path: Path) -> Path:
+    doc = {
+        "name": "resume",
+        "cycles": 2,
+        "timeout_s": 120,
+        "dimensions": {
+            "dataset": ["iris", "wine"],
+            "strategy": ["random", "margin", "entropy"],
+            "implementation": ["native"],
+            "batch_size": [3],
+            "initial_pool": ["per_class:1"],
+            "learner": ["lr", "gnb"],
+            "split": [0],
+            "start": [0, 1, 2, 3],
+            "seed": [0],
+        },
+    }
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+def _deterministic(store_dir: Path) -> dict[str, list]:
+    store = Store.open(store_dir)
+    out = {}
+    for kind, keys in (
+        ("runs", ["exp_key"]),
+        ("curves", ["exp_key", "cycle"]),
+        ("queries", ["exp_key", "cycle"]),
+    ):
+        t = store.read(kind)
+        t = t.select([c for c in t.column_names if c not in TIMING_COLUMNS])
+        out[kind] = t.sort_by([(k, "ascending") for k in keys]).to_pylist()
+    return out
+
+
+def _n_runs_parts(store: Path) -> int:
+    d = store / "runs"
+    return len([p for p in d.iterdir() if p.name.startswith("part-")]) if d.is_dir() else 0
+
+
+def test_kill9_at_random_moments_then_resume_equals_uninterrupted(tmp_path):
+    grid_file = _grid(tmp_path / "resume.yaml")
+    reference = tmp_path / "reference"
+    ref = run_shard(str(grid_file), reference, jobs=1, in_process=True, progress=False)
+    assert ref.ok == ref.selected == 48
+
+    store = tmp_path / "killed"
+    rng = random.Random(20261127)
+    kills = attempts = 0
+    while kills < KILLS and attempts < 3 * KILLS:
+        attempts += 1
+        flush = str(rng.choice([1, 1, 3]))
+        cmd = [sys.executable, "-m", "algrid", "run", str(grid_file), "--store", str(store), "--jobs", "2",
+               "--no-progress", "--flush-every", flush]  # fmt: skip
+        before = _n_runs_parts(store)
+        proc = subprocess.Popen(
+            cmd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        # a random moment: during start-up on the first attempt, otherwise while experiments are being committed
+        if attempts == 1:
+            time.sleep(rng.uniform(0.2, 2.0))
+        else:
+            deadline = time.monotonic() + 120
+            while _n_runs_parts(store) == before and proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.02)
+            time.sleep(rng.uniform(0.0, 0.6))
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)  # the runner and its workers, like a node failure
+            kills += 1
+        proc.wait(timeout=60)
+        proc.stderr.close()
+        if verify(store).ok is False and (store / "meta.json").exists():
+            raise AssertionError(verify(store).problems)
+    assert kills >= KILLS, f"only {kills} kills landed in {attempts} attempts"
+
+    final = run_shard(str(grid_file), store, jobs=2, progress=False)
+    assert final.held_elsewhere == 0  # claims of the killed runners were recognised as stale
+    assert final.already_done + final.ran == 48
+    report = verify(store)
+    assert report.ok, report.problems
+    keys = Store.open(store).runs()["exp_key"].to_pylist()
+    assert len(keys) == len(set(keys)) == 48
+    assert _deterministic(store) == _deterministic(reference)
+    # compaction removes what the kills left behind and changes no result
+    compact(store, min_age_s=0)
+    assert not [p for p in (store / "curves").iterdir() if p.name.startswith(".")]
+    assert verify(store).ok
+    assert _deterministic(store) == _deterministic(reference)

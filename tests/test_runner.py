@@ -1,0 +1,197 @@
+"""Runner: identical results for any shard layout / job count / in-process, limits, failures, concurrent runners."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+import yaml
+
+from algrid.grid import load_grid
+from algrid.runner import run_shard
+from algrid.store import TIMING_COLUMNS, Store
+from algrid.store.verify import verify
+
+TESTS = Path(__file__).parent
+
+
+def write_grid(path: Path, **over) -> Path:
+    doc = {
+        "name": "rt",
+        "cycles": 2,
+        "timeout_s": 60,
+        "dimensions": {
+            "dataset": ["iris", "wine"],
+            "strategy": ["random", "margin"],
+            "implementation": ["native"],
+            "batch_size": [4],
+            "initial_pool": ["per_class:1"],
+            "learner": ["lr", "gnb"],
+            "split": [0],
+            "start": [0, 1],
+            "seed": [0],
+        },
+    }
+    dims = over.pop("dimensions", {})
+    doc.update(over)
+    doc["dimensions"].update(dims)
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+def deterministic(store_dir: Path) -> dict[str, pa.Table]:
+    """Curves, queries and runs without timing columns, sorted: what must be identical across layouts."""
+    store = Store.open(store_dir)
+    out = {}
+    for kind, keys in (
+        ("runs", ["exp_key"]),
+        ("curves", ["exp_key", "cycle"]),
+        ("queries", ["exp_key", "cycle"]),
+    ):
+        t = store.read(kind)
+        t = t.select([c for c in t.column_names if c not in TIMING_COLUMNS])
+        out[kind] = t.sort_by([(k, "ascending") for k in keys]).to_pylist()
+    return out
+
+
+def cli(*args: str, env_extra: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    env = {**os.environ, **(env_extra or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "algrid", *args], capture_output=True, text=True, env=env, timeout=timeout
+    )
+
+
+def plugin_env() -> dict[str, str]:
+    return {
+        "ALGRID_PLUGINS": "algrid_testplugin",
+        "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]),
+    }
+
+
+@pytest.fixture(scope="module")
+def grid_file(tmp_path_factory) -> Path:
+    return write_grid(tmp_path_factory.mktemp("grid") / "rt.yaml")
+
+
+@pytest.fixture(scope="module")
+def reference(grid_file, tmp_path_factory) -> Path:
+    """One uninterrupted run: 1 shard, 2 worker processes, via the CLI (prints the summary table)."""
+    store = tmp_path_factory.mktemp("ref") / "store"
+    r = cli("run", str(grid_file), "--store", str(store), "--jobs", "2", "--no-progress")
+    assert r.returncode == 0, r.stderr
+    assert "f1_weighted_aulc" in r.stdout and "random" in r.stdout and "margin" in r.stdout
+    return store
+
+
+def test_reference_run_complete_and_verified(reference, grid_file):
+    grid = load_grid(grid_file)
+    st = json.loads(cli("status", str(reference), "--json").stdout)
+    assert (st["total"], st["ok"], st["pending"]) == (len(grid), len(grid), 0)
+    assert verify(reference).ok
+    curves = Store.open(reference).curves()
+    assert curves.num_rows == len(grid) * 3
+
+
+def test_seven_shards_jobs1_identical(reference, grid_file, tmp_path):
+    store = tmp_path / "s7"
+    for i in range(7):
+        s = run_shard(str(grid_file), store, shard=f"{i}/7", jobs=1, progress=False)
+        assert s.failed == s.timeout == 0
+    st = json.loads(cli("status", str(store), "--json").stdout)
+    assert len(st["shards"]) == 7 and st["pending"] == 0  # N recovered from the recorded shard specs
+    assert deterministic(store) == deterministic(reference)
+    assert verify(store).ok
+
+
+def test_in_process_and_resume_skip(reference, grid_file, tmp_path):
+    store = tmp_path / "ip"
+    s = run_shard(str(grid_file), store, jobs=1, in_process=True, progress=False)
+    assert s.ran == s.ok == 16
+    assert deterministic(store) == deterministic(reference)
+    again = run_shard(str(grid_file), store, jobs=2, progress=False)
+    assert again.ran == 0 and again.already_done == 16
+
+
+def test_timeout_failure_memory_do_not_stop_the_shard(tmp_path):
+    limit = 5.0
+    grid_file = write_grid(
+        tmp_path / "bad.yaml",
+        name="bad",
+        timeout_s=limit,
+        dimensions={
+            "dataset": ["iris"],
+            "strategy": ["random", "t_sleep", "t_boom", "t_hog"],
+            "learner": ["lr"],
+            "start": [0],
+        },
+    )
+    store = tmp_path / "store"
+    r = cli(
+        "run", str(grid_file), "--store", str(store), "--jobs", "2", "--memory-mb", "600", "--no-progress",
+        env_extra={**plugin_env(), "ALGRID_TEST_HOG_MB": "1200"},
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    rows = {row["strategy"]: row for row in Store.open(store).runs().to_pylist()}
+    assert rows["random"]["status"] == "ok"
+    assert rows["t_boom"]["status"] == "failed" and rows["t_boom"]["error"].startswith("ValueError: boom")
+    assert rows["t_sleep"]["status"] == "timeout"
+    assert rows["t_sleep"]["wall_s"] <= limit + 2.0
+    assert rows["t_sleep"]["cycles_done"] == 0  # cycle 0 (start set) finished, the first query never returned
+    assert rows["t_hog"]["status"] == "failed" and rows["t_hog"]["error"].startswith("memory")
+    curves = Store.open(store).curves().to_pylist()
+    sleep_key = rows["t_sleep"]["exp_key"]
+    assert [c["cycle"] for c in curves if c["exp_key"] == sleep_key] == [0]
+    assert verify(store).ok
+    st = json.loads(cli("status", str(store), "--json", env_extra=plugin_env()).stdout)
+    assert (st["ok"], st["failed"], st["timeout"], st["pending"]) == (1, 2, 1, 0)
+    # --retry-failed reruns them (still failing) without ever storing an exp_key twice
+    r = cli("run", str(grid_file), "--store", str(store), "--retry-failed", "--no-progress", "--json",
+            env_extra={**plugin_env(), "ALGRID_TEST_SLEEP": "0"})  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    summary = json.loads(r.stdout)
+    assert summary["ran"] == 3 and summary["retired"] == 3
+    rows = {row["strategy"]: row["status"] for row in Store.open(store).runs().to_pylist()}
+    assert rows == {"random": "ok", "t_sleep": "ok", "t_boom": "failed", "t_hog": "ok"}
+    assert verify(store).ok
+
+
+def test_two_runners_same_shard_no_duplicates(reference, grid_file, tmp_path):
+    store = tmp_path / "both"
+    args = (
+        "run",
+        str(grid_file),
+        "--store",
+        str(store),
+        "--jobs",
+        "1",
+        "--no-progress",
+        "--flush-every",
+        "1",
+    )
+    env = {**os.environ}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "algrid", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        for _ in range(2)
+    ]
+    for p in procs:
+        _, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err.decode()
+    assert verify(store).ok
+    keys = Store.open(store).runs()["exp_key"].to_pylist()
+    assert len(keys) == len(set(keys)) == 16
+    assert deterministic(store) == deterministic(reference)
+
+
+def test_bad_shard_and_incompatible_store_are_one_line_errors(grid_file, reference, tmp_path):
+    r = cli("run", str(grid_file), "--shard", "7/7", "--store", str(tmp_path / "x"))
+    assert r.returncode != 0 and "--shard" in r.stderr and "Traceback" not in r.stderr
+    other = write_grid(tmp_path / "other.yaml", cycles=3)
+    r = cli("run", str(other), "--store", str(reference))
+    assert r.returncode == 1 and "does not match this store" in r.stderr and "Traceback" not in r.stderr
