@@ -205,3 +205,43 @@ def validate(grid_file: str) -> None:
     click.echo(
         f"{grid_file}: ok ({len(g):,} experiments, {g.excluded:,} excluded, fingerprint {g.fingerprint})"
     )
+
+
+@grid.command()
+@click.argument("grid_file", metavar="GRID")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option(
+    "--calibration",
+    "calibration",
+    default=None,
+    metavar="FILE",
+    help="Cost-model JSON (default: the shipped one), or a result store directory to re-scale it from.",
+)
+@click.option("--top", type=click.IntRange(min=1), default=15, help="Rows per breakdown in the table output.")
+def estimate(grid_file: str, as_json: bool, calibration: str | None, top: int) -> None:
+    """Projected CPU hours of a grid, per dataset, learner and strategy, from measured per-cycle costs."""
+    from algrid.estimate import estimate_grid, load_calibration
+
+    g = _grid(grid_file)
+    data = estimate_grid(g, load_calibration(calibration))
+    if as_json:
+        _emit_json(data)
+        return
+    total = data["cpu_hours"]
+    click.echo(f"grid        {data['grid']}  ({grid_file})")
+    click.echo(f"experiments {data['experiments']:,}  cycles {data['cycles']}")
+    click.echo(
+        f"cpu hours   {total:,.1f}  ({data['cpu_minutes_per_experiment']:.3f} CPU-minutes per experiment)"
+    )
+    click.echo(f"calibration {data['calibration']['source']}")
+    for key in ("per_dataset", "per_learner", "per_strategy", "per_implementation", "per_batch_size"):
+        rows = list(data[key].items())
+        click.echo(f"{key.removeprefix('per_')}:")
+        for name, row in rows[:top]:
+            share = row["cpu_hours"] / total if total else 0.0
+            click.echo(f"  {name:<28}{row['experiments']:>12,}  {row['cpu_hours']:>14,.2f} h  {share:>6.1%}")
+        if len(rows) > top:
+            click.echo(f"  ... ({len(rows) - top} more; use --json)")
+    if data["uncalibrated_pairs"]:
+        shown = ", ".join(data["uncalibrated_pairs"][:6]) + (", ..." if len(data["uncalibrated_pairs"]) > 6 else "")
+        click.echo(f"uncalibrated (default cost used): {shown}")

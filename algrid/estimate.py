@@ -1,0 +1,472 @@
+"""Projected CPU hours of a grid, from a measured per-cycle cost model (`algrid grid estimate`).
+
+Why a model and not a sample run: a paper-scale grid has millions of experiments, and a user sizing a SLURM
+allocation needs the answer in a second. One experiment's cost is the sum over its cycles of
+
+* one learner fit on the labelled set and one prediction of the test split (every cycle, 0..C);
+* one ``predict_proba`` over the pool (cycles 0..C-1, strategies that need probabilities);
+* the strategy's own scoring of the pool for a batch, plus, for strategies that fit models of their own
+  (committees, oracle candidates, expected error reduction), ``learner_work`` x (a fit + a pool prediction);
+* a small per-cycle and per-experiment bookkeeping overhead,
+
+where the labelled set grows by the batch size each cycle and the pool shrinks, and the loop stops when the pool
+runs out. Each piece is a power law in rows, features, classes, pool and batch size whose parameters were fitted to
+timings measured on synthetic data (``benchmarks/calibrate.py`` -> ``algrid/estimate_calibration.json``).
+The cycle-0 fit (and its pool prediction) is shared by every experiment of a work group (same dataset, split,
+start set, learner, seed), exactly as the engine's cache shares it; further cache hits depend on the data and are
+not counted, so the projection is an upper bound for algrid.
+
+Never per experiment: costs are evaluated once per (dataset, start-set size, batch size, learner) and
+(..., strategy pair) of each sub-rectangle of the grid and multiplied by the number of experiments that share them.
+
+A calibration can be re-scaled from a result store's measured ``cpu_s`` (:func:`calibrate_from_store`): one factor
+for the machine, one per learner and one per strategy pair, so projections follow the hardware they will run on.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from algrid.errors import AlgridError
+
+if TYPE_CHECKING:
+    from algrid.grid import Grid
+
+__all__ = [
+    "Calibration",
+    "calibrate_from_store",
+    "estimate_grid",
+    "experiment_cpu_seconds",
+    "load_calibration",
+]
+
+CALIBRATION_FILE = "estimate_calibration.json"
+#: A conservative stand-in for strategy pairs without measurements (an uncertainty sampler's cost).
+DEFAULT_STRATEGY: dict[str, float] = {"a": 2e-4, "b": 5e-8, "p": 1.0, "batch": 0.0, "d": 0.0, "k": 1.0}
+
+
+@dataclass
+class Calibration:
+    """Fitted cost laws (CPU seconds) plus correction factors from a store, if any."""
+
+    learners: dict[str, dict[str, Any]]
+    strategies: dict[str, dict[str, Any]]
+    overhead: dict[str, float] = field(default_factory=lambda: {"per_cycle": 5e-4, "per_experiment": 0.01})
+    scale: float = 1.0
+    learner_scale: dict[str, float] = field(default_factory=dict)
+    strategy_scale: dict[str, float] = field(default_factory=dict)
+    source: str = "shipped"
+    machine: dict[str, Any] = field(default_factory=dict)
+    default_strategy: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_STRATEGY))
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any], source: str) -> Calibration:
+        try:
+            return cls(
+                learners=dict(doc["learners"]),
+                strategies=dict(doc.get("strategies", {})),
+                overhead=dict(doc.get("overhead", {"per_cycle": 5e-4, "per_experiment": 0.01})),
+                scale=float(doc.get("scale", 1.0)),
+                learner_scale={k: float(v) for k, v in doc.get("learner_scale", {}).items()},
+                strategy_scale={k: float(v) for k, v in doc.get("strategy_scale", {}).items()},
+                source=source,
+                machine=dict(doc.get("machine", {})),
+                default_strategy=dict(doc.get("default_strategy", DEFAULT_STRATEGY)),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise AlgridError(
+                f"{source}: not an algrid calibration file ({type(exc).__name__}: {exc})"
+            ) from None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": 1,
+            "learners": self.learners,
+            "strategies": self.strategies,
+            "overhead": self.overhead,
+            "scale": self.scale,
+            "learner_scale": self.learner_scale,
+            "strategy_scale": self.strategy_scale,
+            "machine": self.machine,
+            "default_strategy": self.default_strategy,
+        }
+
+    # ------------------------------------------------------------------------------------------- cost laws
+    def _learner(self, name: str) -> dict[str, Any]:
+        try:
+            return self.learners[name]
+        except KeyError:
+            raise AlgridError(
+                f"calibration {self.source}: no cost model for learner {name!r} "
+                f"(known: {', '.join(sorted(self.learners))}); run benchmarks/calibrate.py --learners {name}"
+            ) from None
+
+    def fit_s(self, learner: str, n: np.ndarray, d: float, k: float) -> np.ndarray:
+        """CPU seconds to fit ``learner`` on n labelled rows."""
+        law = self._learner(learner)["fit"]
+        n = np.maximum(np.asarray(n, dtype=np.float64), 1.0)
+        return law["a"] + law["b"] * n ** law["n"] * d ** law["d"] * k ** law["k"]
+
+    def predict_s(self, learner: str, m: np.ndarray, n: np.ndarray, d: float) -> np.ndarray:
+        """CPU seconds to predict m rows with a model fitted on n rows."""
+        law = self._learner(learner)["predict"]
+        n = np.maximum(np.asarray(n, dtype=np.float64), 1.0)
+        per_row = law["a"] + law["b"] * n ** law["n"] * d ** law["d"]
+        return law.get("call", 0.0) + np.asarray(m, dtype=np.float64) * per_row
+
+    def strategy(self, pair: str) -> tuple[dict[str, Any], bool]:
+        """(law, calibrated?) of a ``strategy@implementation`` pair."""
+        if pair in self.strategies:
+            return self.strategies[pair], True
+        return self.default_strategy, False
+
+    def query_s(self, pair: str, pool: np.ndarray, batch: np.ndarray, d: float, k: float) -> np.ndarray:
+        """CPU seconds of the strategy's own scoring (without model fits/predictions it makes)."""
+        law, _ = self.strategy(pair)
+        pool = np.maximum(np.asarray(pool, dtype=np.float64), 1.0)
+        batch = np.maximum(np.asarray(batch, dtype=np.float64), 1.0)
+        return law["a"] + law["b"] * pool ** law["p"] * batch ** law["batch"] * d ** law["d"] * k ** law.get(
+            "k", 0.0
+        )
+
+
+def _shipped() -> dict[str, Any]:
+    text = resources.files("algrid").joinpath(CALIBRATION_FILE).read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def load_calibration(path: str | Path | None = None) -> Calibration:
+    """The shipped calibration, a calibration JSON file, or a result store directory to calibrate from."""
+    if path is None:
+        return Calibration.from_dict(_shipped(), "shipped " + CALIBRATION_FILE)
+    p = Path(path)
+    if p.is_dir():
+        return calibrate_from_store(p)
+    if not p.is_file():
+        raise AlgridError(f"{path}: no such calibration file or result store")
+    try:
+        doc = json.loads(p.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise AlgridError(f"{path}: not a JSON calibration file ({exc})") from None
+    if not isinstance(doc, dict):
+        raise AlgridError(f"{path}: not an algrid calibration file (expected a JSON object)")
+    if "learners" not in doc:  # a partial file (e.g. only correction factors) layers over the shipped one
+        doc = {**_shipped(), **doc}
+    return Calibration.from_dict(doc, str(path))
+
+
+# ---------------------------------------------------------------------------------------------- one setting
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """A dataset's sizes as the loop sees them."""
+
+    train: int
+    test: int
+    features: int
+    classes: int
+
+
+def _shape(dataset: str, test_size: float) -> _Shape:
+    from algrid.datasets import dataset_info
+
+    try:
+        info = dataset_info(dataset)
+    except (KeyError, ValueError, FileNotFoundError) as exc:
+        message = exc.args[0] if exc.args else str(exc)
+        raise AlgridError(f"dataset {dataset!r}: {message}") from None
+    rows = int(info.rows)
+    test = int(math.ceil(test_size * rows))
+    return _Shape(
+        train=rows - test, test=test, features=max(int(info.features), 1), classes=max(int(info.classes), 2)
+    )
+
+
+def _start_size(spec: str, shape: _Shape) -> int:
+    method, _, size = str(spec).partition(":")
+    n = int(size or 1)
+    if method == "per_class":
+        n *= shape.classes
+    return max(min(n, shape.train), 1)
+
+
+def _schedule(
+    shape: _Shape, start: int, batch: int, cycles: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Labelled-set sizes n_0..n_C, and for the C queries the pool sizes and batch sizes."""
+    room = max(shape.train - start, 0)
+    c = min(int(cycles), int(math.ceil(room / batch))) if room else 0
+    n = np.minimum(start + batch * np.arange(c + 1, dtype=np.float64), shape.train)
+    pool = shape.train - n[:-1]
+    return n, pool, np.minimum(batch, pool)
+
+
+@dataclass
+class _LearnerCost:
+    cycle0: float  # fit + test prediction on the start set (shared by the work group)
+    proba0: float  # pool prediction of the start-set model (shared by the work group)
+    cycles: float  # fits + test predictions of cycles 1..C
+    proba: float  # pool predictions of cycles 1..C-1
+    work: float  # sum over queries of (fit on the labelled set + pool prediction): one unit of learner_work
+    n_cycles: int
+
+
+def _learner_cost(
+    cal: Calibration, learner: str, shape: _Shape, n: np.ndarray, pool: np.ndarray
+) -> _LearnerCost:
+    d, k = float(shape.features), float(shape.classes)
+    fits = cal.fit_s(learner, n, d, k) + cal.predict_s(learner, shape.test, n, d)
+    proba = cal.predict_s(learner, pool, n[:-1], d) if len(pool) else np.zeros(0)
+    work = cal.fit_s(learner, n[:-1], d, k) + proba if len(pool) else np.zeros(0)
+    return _LearnerCost(
+        cycle0=float(fits[0]),
+        proba0=float(proba[0]) if len(proba) else 0.0,
+        cycles=float(fits[1:].sum()),
+        proba=float(proba[1:].sum()),
+        work=float(work.sum()),
+        n_cycles=len(n),
+    )
+
+
+def _pair_cost(cal: Calibration, pair: str, shape: _Shape, pool: np.ndarray, batch: np.ndarray) -> float:
+    if not len(pool):
+        return 0.0
+    return float(cal.query_s(pair, pool, batch, float(shape.features), float(shape.classes)).sum())
+
+
+def _needs_proba(pair: str, cal: Calibration) -> bool:
+    law, calibrated = cal.strategy(pair)
+    if calibrated and "needs_proba" in law:
+        return bool(law["needs_proba"])
+    from algrid.strategies import get_strategy
+
+    name, _, impl = pair.partition("@")
+    try:
+        return bool(get_strategy(name, impl).needs_proba)
+    except KeyError:
+        return True
+
+
+def experiment_cpu_seconds(
+    cal: Calibration,
+    learner_cost: _LearnerCost,
+    pair: str,
+    own: float,
+    learner: str,
+    group_size: int,
+    group_proba: bool,
+) -> float:
+    """Projected CPU seconds of one experiment (its share of the work group's cycle-0 cost included)."""
+    law, _ = cal.strategy(pair)
+    needs = _needs_proba(pair, cal)
+    shared = learner_cost.cycle0 + (learner_cost.proba0 if group_proba else 0.0)
+    t = shared / group_size
+    t += learner_cost.cycles + (learner_cost.proba if needs else 0.0)
+    t += own + float(law.get("learner_work", 0.0)) * learner_cost.work
+    t += cal.overhead.get("per_cycle", 0.0) * learner_cost.n_cycles + cal.overhead.get("per_experiment", 0.0)
+    return t * cal.scale * cal.learner_scale.get(learner, 1.0) * cal.strategy_scale.get(pair, 1.0)
+
+
+# ---------------------------------------------------------------------------------------------- whole grids
+
+
+def _per_setting(grid: Grid, cal: Calibration):
+    """Yield (dataset, learner, batch_size, pair, experiments, cpu_seconds_each) for every distinct setting."""
+    settings = grid.settings
+    cycles, test_size = int(settings["cycles"]), float(settings["test_size"])
+    shapes: dict[str, _Shape] = {}
+    for rect in grid.subrects:
+        v = rect.values
+        repeat = (
+            len(v["split"]) * len(v["start"]) * len(v["seed"])
+        )  # experiments per (ds, pool, learner, batch, pair)
+        pairs = [f"{s}@{i}" for s, i in rect.pairs]
+        group_size = len(v["batch_size"]) * len(pairs)
+        group_proba = any(_needs_proba(p, cal) for p in pairs)
+        for ds in v["dataset"]:
+            shape = shapes.get(ds) or shapes.setdefault(ds, _shape(ds, test_size))
+            for pool_spec in v["initial_pool"]:
+                start = _start_size(pool_spec, shape)
+                for batch in v["batch_size"]:
+                    n, pool, bs = _schedule(shape, start, int(batch), cycles)
+                    own = {p: _pair_cost(cal, p, shape, pool, bs) for p in pairs}
+                    for learner in v["learner"]:
+                        lc = _learner_cost(cal, learner, shape, n, pool)
+                        for p in pairs:
+                            each = experiment_cpu_seconds(
+                                cal, lc, p, own[p], learner, group_size, group_proba
+                            )
+                            yield ds, learner, int(batch), p, repeat, each
+
+
+def estimate_grid(grid: Grid, cal: Calibration | None = None) -> dict[str, Any]:
+    """Projected CPU hours of ``grid``: total and per dataset, learner, strategy, implementation, pair, batch size.
+
+    Every ``per_*`` mapping sums to the total (same experiments, grouped differently).
+    """
+    cal = cal or load_calibration()
+    groups: dict[str, dict[str, list[float]]] = {
+        k: defaultdict(lambda: [0, 0.0])
+        for k in (
+            "per_dataset",
+            "per_learner",
+            "per_strategy",
+            "per_implementation",
+            "per_pair",
+            "per_batch_size",
+        )
+    }
+    total_s, total_n = 0.0, 0
+    uncalibrated: set[str] = set()
+    for ds, learner, batch, pair, count, each in _per_setting(grid, cal):
+        strategy, _, impl = pair.partition("@")
+        if pair not in cal.strategies:
+            uncalibrated.add(pair)
+        seconds = each * count
+        total_s += seconds
+        total_n += count
+        for key, value in (
+            ("per_dataset", ds),
+            ("per_learner", learner),
+            ("per_strategy", strategy),
+            ("per_implementation", impl),
+            ("per_pair", pair),
+            ("per_batch_size", str(batch)),
+        ):
+            acc = groups[key][value]
+            acc[0] += count
+            acc[1] += seconds
+    out: dict[str, Any] = {
+        "grid": grid.name,
+        "experiments": total_n,
+        "cycles": int(grid.settings["cycles"]),
+        "cpu_hours": total_s / 3600.0,
+        "cpu_minutes_per_experiment": (total_s / 60.0 / total_n) if total_n else 0.0,
+    }
+    for key, acc in groups.items():
+        out[key] = {
+            name: {"experiments": int(n), "cpu_hours": s / 3600.0}
+            for name, (n, s) in sorted(acc.items(), key=lambda kv: -kv[1][1])
+        }
+    out["uncalibrated_pairs"] = sorted(uncalibrated)
+    out["calibration"] = {
+        "source": cal.source,
+        "cpu": cal.machine.get("cpu"),
+        "scale": cal.scale,
+        "learner_scale": cal.learner_scale,
+        "strategy_scale": cal.strategy_scale,
+    }
+    out["assumptions"] = (
+        "one thread per experiment; cycle-0 fit shared per work group (engine cache); other cache hits not "
+        "counted (upper bound); cost laws fitted on synthetic data (see docs/performance.md)"
+    )
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- from a store
+
+
+def calibrate_from_store(store_dir: str | Path, base: Calibration | None = None) -> Calibration:
+    """Re-scale ``base`` (default: shipped) so its projection matches a store's measured ``cpu_s``.
+
+    Factors: the machine (total measured / total projected over ok runs), then per learner and per strategy pair
+    (each a ratio of sums after the factors before it). Pairs and learners the store lacks keep factor 1.
+    """
+    import pyarrow.compute as pc
+
+    from algrid.store import Store
+
+    base = base or load_calibration()
+    try:
+        store = Store.open(store_dir)
+        runs = store.runs(
+            columns=[
+                "dataset",
+                "strategy",
+                "implementation",
+                "batch_size",
+                "initial_pool",
+                "learner",
+                "split",
+                "start",
+                "seed",
+                "status",
+                "cpu_s",
+            ]
+        )
+        settings = store.grid().settings
+    except AlgridError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a broken store is a user error here
+        raise AlgridError(
+            f"{store_dir}: cannot read the result store ({type(exc).__name__}: {exc})"
+        ) from None
+    runs = runs.filter(pc.equal(runs["status"], "ok"))
+    if runs.num_rows == 0:
+        raise AlgridError(f"{store_dir}: no finished (ok) experiments to calibrate from")
+    frame = runs.to_pandas()
+    for col in frame.columns:
+        if hasattr(frame[col], "cat"):
+            frame[col] = frame[col].astype(str)
+    cycles, test_size = int(settings["cycles"]), float(settings["test_size"])
+    group_cols = ["dataset", "learner", "initial_pool", "split", "start", "seed"]
+    frame["group_size"] = frame.groupby(group_cols)["cpu_s"].transform("size")
+    frame["pair"] = frame["strategy"] + "@" + frame["implementation"]
+    needs = {p: _needs_proba(p, base) for p in frame["pair"].unique()}
+    frame["group_proba"] = frame["pair"].map(needs).groupby([frame[c] for c in group_cols]).transform("max")
+    predicted = np.empty(len(frame))
+    cache: dict[tuple, float] = {}
+    for i, row in enumerate(frame.itertuples(index=False)):
+        key = (
+            row.dataset,
+            row.initial_pool,
+            int(row.batch_size),
+            row.learner,
+            row.pair,
+            int(row.group_size),
+            bool(row.group_proba),
+        )
+        if key not in cache:
+            shape = _shape(row.dataset, test_size)
+            n, pool, bs = _schedule(shape, _start_size(row.initial_pool, shape), int(row.batch_size), cycles)
+            lc = _learner_cost(base, row.learner, shape, n, pool)
+            own = _pair_cost(base, row.pair, shape, pool, bs)
+            unscaled = Calibration(
+                base.learners,
+                base.strategies,
+                base.overhead,
+                source=base.source,
+                default_strategy=base.default_strategy,
+            )
+            cache[key] = experiment_cpu_seconds(
+                unscaled, lc, row.pair, own, row.learner, int(row.group_size), bool(row.group_proba)
+            )
+        predicted[i] = cache[key]
+    frame["pred"] = predicted
+    scale = float(frame["cpu_s"].sum() / frame["pred"].sum())
+    frame["pred"] *= scale
+    learner_scale = (
+        frame.groupby("learner")["cpu_s"].sum() / frame.groupby("learner")["pred"].sum()
+    ).to_dict()
+    frame["pred"] *= frame["learner"].map(learner_scale)
+    strategy_scale = (frame.groupby("pair")["cpu_s"].sum() / frame.groupby("pair")["pred"].sum()).to_dict()
+    return Calibration(
+        learners=base.learners,
+        strategies=base.strategies,
+        overhead=base.overhead,
+        scale=scale,
+        learner_scale={k: float(v) for k, v in learner_scale.items()},
+        strategy_scale={k: float(v) for k, v in strategy_scale.items()},
+        source=f"{base.source} re-scaled from store {store_dir} ({len(frame)} ok runs)",
+        machine=base.machine,
+        default_strategy=base.default_strategy,
+    )

@@ -1,0 +1,210 @@
+"""`algrid grid estimate`: keys, totals = sum of parts, exact scaling with starts, affine in cycles, store calibration."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from algrid.cli import main
+from algrid.estimate import estimate_grid, load_calibration
+from algrid.grid import grid_from_dict, load_grid
+
+BREAKDOWNS = (
+    "per_dataset",
+    "per_learner",
+    "per_strategy",
+    "per_implementation",
+    "per_pair",
+    "per_batch_size",
+)
+
+
+def _doc(**over):
+    doc = {
+        "name": "est",
+        "cycles": 20,
+        "test_size": 0.4,
+        "dimensions": {
+            "dataset": ["iris", "wine", "breast_cancer"],
+            "strategy": ["random", "margin", "entropy"],
+            "implementation": ["native", "modal"],
+            "batch_size": [1, 5],
+            "learner": ["rf", "svm_rbf"],
+            "start": {"range": [0, 2]},
+        },
+    }
+    dims = over.pop("dimensions", {})
+    doc.update(over)
+    doc["dimensions"] = {**doc["dimensions"], **dims}
+    return doc
+
+
+def _write(tmp_path, doc, name="g.yaml"):
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+def test_json_keys_and_totals_equal_sum_of_parts(tmp_path):
+    path = _write(tmp_path, _doc())
+    res = CliRunner().invoke(main, ["grid", "estimate", str(path), "--json"])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    grid = load_grid(path)
+    assert data["experiments"] == len(grid)
+    assert data["cpu_hours"] > 0
+    assert data["cpu_minutes_per_experiment"] == pytest.approx(data["cpu_hours"] * 60 / len(grid))
+    for key in BREAKDOWNS:
+        parts = data[key]
+        assert sum(p["experiments"] for p in parts.values()) == len(grid), key
+        assert sum(p["cpu_hours"] for p in parts.values()) == pytest.approx(data["cpu_hours"], rel=1e-9), key
+    assert set(data["per_dataset"]) == {"iris", "wine", "breast_cancer"}
+    assert set(data["per_learner"]) == {"rf", "svm_rbf"}
+    assert set(data["per_strategy"]) == {"random", "margin", "entropy"}
+    assert set(data["per_batch_size"]) == {"1", "5"}
+    # modAL has no random sampler: the grid excludes that pair, and so does the estimate
+    assert (
+        "random@modal" not in data["per_pair"]
+        and data["per_pair"]["margin@modal"]["experiments"] == 3 * 2 * 2 * 2
+    )
+    # rf (100 trees) costs more than an RBF SVM on these small sets in every calibration we measured
+    assert data["per_learner"]["rf"]["cpu_hours"] > data["per_learner"]["svm_rbf"]["cpu_hours"]
+
+
+def test_scales_exactly_with_starts_and_splits():
+    base = estimate_grid(grid_from_dict(_doc()))
+    starts = estimate_grid(grid_from_dict(_doc(dimensions={"start": {"range": [0, 6]}})))
+    splits = estimate_grid(grid_from_dict(_doc(dimensions={"split": [0, 1, 2]})))
+    assert starts["experiments"] == 3 * base["experiments"]
+    assert starts["cpu_hours"] == pytest.approx(3 * base["cpu_hours"], rel=1e-12)
+    assert splits["cpu_hours"] == pytest.approx(3 * base["cpu_hours"], rel=1e-12)
+
+
+def test_constant_costs_make_the_estimate_affine_in_cycles(tmp_path):
+    """With size-independent costs, each extra cycle adds the same amount (as long as the pool lasts)."""
+    flat = {"a": 0.01, "b": 0.0, "n": 0.0, "d": 0.0, "k": 0.0}
+    calib = {
+        "learners": {name: {"fit": flat, "predict": {**flat, "a": 0.0, "call": 0.003}} for name in ("rf", "svm_rbf")},
+        "strategies": {},
+        "default_strategy": {"a": 0.002, "b": 0.0, "p": 0.0, "batch": 0.0, "d": 0.0},
+        "overhead": {"per_cycle": 0.0, "per_experiment": 0.0},
+    }
+    cal_path = tmp_path / "flat.json"
+    cal_path.write_text(json.dumps(calib))
+    cal = load_calibration(cal_path)
+    doc = _doc(dimensions={"dataset": ["breast_cancer"], "batch_size": [1]})  # 341 train rows: pool lasts
+    hours = [estimate_grid(grid_from_dict({**doc, "cycles": c}), cal)["cpu_hours"] for c in (10, 20, 30, 40)]
+    steps = [b - a for a, b in zip(hours, hours[1:], strict=False)]
+    assert all(s > 0 for s in steps)
+    assert steps[0] == pytest.approx(steps[1], rel=1e-9) and steps[1] == pytest.approx(steps[2], rel=1e-9)
+    # the shipped (size-dependent) model grows with the labelled set: more cycles cost more than linearly
+    shipped = [estimate_grid(grid_from_dict({**doc, "cycles": c}))["cpu_hours"] for c in (10, 20, 40)]
+    assert shipped[0] < shipped[1] < shipped[2]
+
+
+def test_pool_exhaustion_caps_the_cycles():
+    """iris has 90 train rows: 100 cycles of batch 10 stop after ~9, so they cost like 9-10 cycles."""
+    doc = _doc(dimensions={"dataset": ["iris"], "batch_size": [10]})
+    short = estimate_grid(grid_from_dict({**doc, "cycles": 9}))["cpu_hours"]
+    long = estimate_grid(grid_from_dict({**doc, "cycles": 100}))["cpu_hours"]
+    assert long == pytest.approx(short, rel=0.2)
+
+
+def test_large_grid_is_estimated_without_enumerating_experiments():
+    doc = _doc(
+        dimensions={
+            "dataset": ["iris", "wine", "breast_cancer", "digits", "xor_2x2"],
+            "batch_size": [1, 5, 10, 20, 50, 100],
+            "split": {"range": [0, 5]},
+            "start": {"range": [0, 2000]},
+        },
+        cycles=100,
+    )
+    grid = grid_from_dict(doc)
+    assert len(grid) > 1_000_000
+    data = estimate_grid(grid)
+    assert data["experiments"] == len(grid)
+    assert sum(p["cpu_hours"] for p in data["per_dataset"].values()) == pytest.approx(data["cpu_hours"])
+
+
+def test_calibration_from_a_store_reproduces_its_measured_cpu(tmp_path):
+    doc = {
+        "name": "estcal",
+        "cycles": 2,
+        "dimensions": {
+            "dataset": ["iris"],
+            "strategy": ["random", "margin"],
+            "batch_size": [2],
+            "learner": ["lr", "gnb"],
+        },
+    }
+    path = _write(tmp_path, doc)
+    store = tmp_path / "store"
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "algrid",
+            "run",
+            str(path),
+            "--store",
+            str(store),
+            "--in-process",
+            "--no-progress",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    from algrid.store import Store
+
+    measured = sum(Store.open(store).runs(columns=["cpu_s"]).column("cpu_s").to_pylist())
+    cal = load_calibration(store)
+    assert "re-scaled from store" in cal.source
+    assert set(cal.learner_scale) == {"lr", "gnb"}
+    projected = estimate_grid(load_grid(path), cal)["cpu_hours"] * 3600
+    assert projected == pytest.approx(measured, rel=1e-6)
+    res = CliRunner().invoke(main, ["grid", "estimate", str(path), "--calibration", str(store), "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["cpu_hours"] * 3600 == pytest.approx(measured, rel=1e-6)
+
+
+def test_text_output_and_bad_inputs(tmp_path):
+    path = _write(tmp_path, _doc())
+    res = CliRunner().invoke(main, ["grid", "estimate", str(path)])
+    assert res.exit_code == 0
+    assert "cpu hours" in res.output and "dataset:" in res.output and "strategy:" in res.output
+    missing = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "algrid",
+            "grid",
+            "estimate",
+            str(path),
+            "--calibration",
+            str(tmp_path / "nope.json"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert missing.returncode == 1
+    assert "nope.json" in missing.stderr and "Traceback" not in missing.stderr
+    assert len(missing.stderr.strip().splitlines()) == 1
+    bad = tmp_path / "bad.json"
+    bad.write_text("[1, 2]")
+    res = CliRunner().invoke(main, ["grid", "estimate", str(path), "--calibration", str(bad)])
+    assert res.exit_code == 1 and "bad.json" in res.output
+    nolearner = tmp_path / "nolearner.json"
+    nolearner.write_text(json.dumps({"learners": {"lr": {}}}))
+    res = CliRunner().invoke(main, ["grid", "estimate", str(path), "--calibration", str(nolearner)])
+    assert res.exit_code == 1 and "rf" in res.output
+    broken = _write(tmp_path, {**_doc(), "cycles": 0}, "broken.yaml")
+    res = CliRunner().invoke(main, ["grid", "estimate", str(broken)])
+    assert res.exit_code == 2 and "cycles" in res.output
