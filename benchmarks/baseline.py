@@ -39,10 +39,10 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import skactiveml.classifier  # noqa: E402, F401
 import skactiveml.pool  # noqa: E402, F401
-import small_text  # noqa: E402, F401
 import sklearn.ensemble  # noqa: E402, F401
 import sklearn.neural_network  # noqa: E402, F401
 import sklearn.svm  # noqa: E402, F401
+import small_text  # noqa: E402, F401
 from sklearn.metrics import (  # noqa: E402
     accuracy_score,
     balanced_accuracy_score,
