@@ -31,7 +31,7 @@ import json
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -180,26 +180,35 @@ class _State:
     learner_seed: int
     key_prefix: tuple
     cache: ModelCache | None
+    # oracle candidates fitted this cycle, by digest: only the winner is reused (and then cached), so the k
+    # losing candidates per cycle never evict entries other experiments could share
+    pending: dict[str, CacheEntry] = field(default_factory=dict)
 
-    def fit_eval(self, labeled_ids: np.ndarray) -> tuple[CacheEntry, bool]:
+    def fit_eval(self, labeled_ids: np.ndarray, *, candidate: bool = False) -> CacheEntry:
         """Fitted model + test metrics for a sorted labelled set (from the cache when possible)."""
         from algrid.learners import make_al_learner
 
-        key = self.key_prefix + (labeled_digest(labeled_ids),)
-        entry = self.cache.get(key) if self.cache is not None else None
-        if entry is not None:
-            return entry, True
-        model = make_al_learner(self.learner, self.learner_seed, self.classes)
-        model.fit(self.X[labeled_ids], self.y[labeled_ids])
-        model._frozen = (
-            True  # shared through the cache: strategies must fit ctx.make_learner() models instead
-        )
-        pred = model.predict(self.X[self.test_ids])
-        metrics = classification_metrics(self.y[self.test_ids], pred, len(self.classes))
-        entry = CacheEntry(model=model, metrics=metrics)
-        if self.cache is not None:
+        digest = labeled_digest(labeled_ids)
+        key = self.key_prefix + (digest,)
+        entry = self.pending.get(digest)
+        if not candidate:
+            self.pending.clear()
+        if entry is None and self.cache is not None:
+            entry = self.cache.get(key)
+            if entry is not None:
+                return entry
+        if entry is None:
+            model = make_al_learner(self.learner, self.learner_seed, self.classes)
+            model.fit(self.X[labeled_ids], self.y[labeled_ids])
+            model._frozen = True  # may be shared through the cache: strategies fit ctx.make_learner() models
+            pred = model.predict(self.X[self.test_ids])
+            metrics = classification_metrics(self.y[self.test_ids], pred, len(self.classes))
+            entry = CacheEntry(model=model, metrics=metrics)
+        if candidate:
+            self.pending[digest] = entry
+        elif self.cache is not None:
             self.cache.put(key, entry)
-        return entry, False
+        return entry
 
     def proba(self, entry: CacheEntry, pool_ids: np.ndarray) -> np.ndarray:
         """``predict_proba`` over the pool, computed at most once per fitted model."""
@@ -346,7 +355,7 @@ def _loop(
     is_test[test_ids] = True
     labeled_ids = start_ids
     t0 = time.perf_counter()
-    entry, _ = state.fit_eval(labeled_ids)
+    entry = state.fit_eval(labeled_ids)
     result.curve.append(_cycle_row(len(labeled_ids), entry.metrics, time.perf_counter() - t0, query_s))
     result.selected.append([int(i) for i in start_ids])
     result.cycles_done = 0
@@ -388,7 +397,7 @@ def _loop(
         is_labeled[new_ids] = True
         labeled_ids = np.flatnonzero(is_labeled).astype(np.int64)
         t0 = time.perf_counter()
-        entry, _ = state.fit_eval(labeled_ids)
+        entry = state.fit_eval(labeled_ids)
         result.curve.append(_cycle_row(len(labeled_ids), entry.metrics, time.perf_counter() - t0, query_s))
         result.selected.append([int(i) for i in new_ids])
         result.cycles_done = cycle
@@ -401,12 +410,13 @@ def _oracle_evaluate(
 ) -> Callable[[np.ndarray], float]:
     """ctx.evaluate for oracle baselines: test accuracy after labelling ``positions`` of the pool.
 
-    Goes through the cache, so the winning candidate's fit is reused by the next cycle.
+    The candidates' fits are kept for this cycle only; the winner's is reused by the next cycle's fit.
     """
+    state.pending.clear()
 
     def evaluate(positions: np.ndarray) -> float:
         ids = np.union1d(labeled_ids, pool_ids[np.asarray(positions, dtype=np.int64)])
-        entry, _ = state.fit_eval(ids)
+        entry = state.fit_eval(ids, candidate=True)
         return entry.metrics["accuracy"]
 
     return evaluate

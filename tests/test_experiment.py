@@ -138,15 +138,20 @@ def test_cache_on_and_off_give_identical_results_and_hits():
     assert cache.stats()["hit_rate"] == pytest.approx(cache.hits / (cache.hits + cache.misses))
 
 
-def test_oracle_uses_cache_for_winning_candidate():
+def test_oracle_reuses_winning_candidate_without_flooding_the_cache():
+    config = cfg(strategy="oracle_greedy_k", batch_size=2)
+    settings = {"cycles": 2, "test_size": 0.4}
     cache = ModelCache(64)
-    res = run_experiment(
-        cfg(strategy="oracle_greedy_k", batch_size=2), {"cycles": 2, "test_size": 0.4}, cache=cache
-    )
-    assert res.status == "ok"
-    # the next cycle's fit of the chosen candidate is a hit; cycle 0 + 2 x 10 candidates are fitted once each
-    assert cache.hits >= 2
-    assert cache.misses == 1 + 2 * 10
+    on = run_experiment(config, settings, cache=cache)
+    assert on.status == "ok"
+    # cycle 0 + 2 x 10 candidates are looked up (all misses); only the start fit and the 2 winners are stored
+    assert cache.misses == 1 + 2 * 10 and cache.hits == 0
+    assert len(cache) == 3
+    assert deterministic_part(on) == deterministic_part(run_experiment(config, settings, cache=False))
+    again = run_experiment(config, settings, cache=cache)
+    assert deterministic_part(again) == deterministic_part(on)
+    # start fit, then each winner twice (as a candidate and as the next cycle's fit); losers are refitted
+    assert cache.hits == 1 + 2 * 2
 
 
 def test_start_set_and_cycle_zero_do_not_depend_on_strategy_or_batch():
