@@ -34,8 +34,9 @@ with contextlib.redirect_stdout(buf):
     except SystemExit as exc:
         code = exc.code or 0
 dt = time.perf_counter() - t0
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"seconds": dt, "peak_rss_mb": rss, "code": code, "bytes_out": len(buf.getvalue())}), file=sys.stderr)
+ru = resource.getrusage(resource.RUSAGE_SELF)
+rss = ru.ru_maxrss / 1024
+print(json.dumps({"seconds": dt, "cpu": ru.ru_utime + ru.ru_stime, "peak_rss_mb": rss, "code": code, "bytes_out": len(buf.getvalue())}), file=sys.stderr)
 """
 
 QUERIES = {
@@ -122,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.repeats < 1:
         ap.error("--repeats must be >= 1")
+    load_start = os.getloadavg()[0]
     facts = _store_facts(args.store)
     rows = []
     plan = [(name, cmd, args.repeats) for name, cmd in QUERIES.items()]
@@ -137,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
             "median_s": statistics.median(r["seconds"] for r in results),
             "min_s": min(r["seconds"] for r in results),
             "median_wall_s": statistics.median(r["wall"] for r in results),
+            "median_cpu_s": statistics.median(r["cpu"] for r in results),
             "peak_rss_mb": max(r["peak_rss_mb"] for r in results),
         }
         rows.append(row)
@@ -152,18 +155,19 @@ def main(argv: list[str] | None = None) -> int:
         f"(store from `python benchmarks/make_synthetic_store.py {args.store}`).",
         "",
         f"Machine: {_machine()}. DuckDB threads: {threads}, memory limit: {memory}.",
-        f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; the machine was shared with other jobs, "
-        "so times are upper bounds.",
+        f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; load average at start "
+        f"{load_start:.1f} (the machine was shared with other jobs, so wall times are upper bounds).",
         "",
         f"Store: {facts['experiments']:,} experiments ({facts['ok']:,} ok), {facts['curve_rows']:,} curve rows, "
         f"{facts['parts']} Parquet parts per table, {facts['gib']:.1f} GiB on disk.",
         "",
         "Each query runs as `algrid query ... --json` in a fresh process. *in-command* = time inside the command "
-        "(opening the store, all SQL, JSON); *wall* adds interpreter start-up and imports; peak RSS is the "
-        "process maximum (Python + DuckDB).",
+        "(opening the store, all SQL, JSON); *wall* adds interpreter start-up and imports; *CPU* is user + system "
+        "time of the whole process over all threads (on an idle 2-core machine, wall is roughly CPU / 2 for the "
+        "scan-bound parts); peak RSS is the process maximum (Python + DuckDB).",
         "",
-        "| query | repeats | median in-command (s) | min (s) | median wall (s) | peak RSS (MiB) |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| query | repeats | median in-command (s) | min (s) | median wall (s) | median CPU (s) | peak RSS (MiB) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
