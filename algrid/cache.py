@@ -6,7 +6,7 @@ several cycles. The loop fits on the labelled set in sorted row-id order with a 
 on (dataset, split, learner, seed), so the fitted model is a pure function of the cache key below and a hit is
 exact: results are byte-identical with the cache on or off.
 
-Key: (dataset, split, test_size, preprocessing, learner, learner_seed, digest of the sorted labelled row ids).
+Key: (dataset, split, test_size, preprocessing, learner, seed, learner_seed, digest of the sorted labelled row ids).
 The pool is the train split minus the labelled set, so the key also determines the pool and its probabilities.
 """
 

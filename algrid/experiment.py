@@ -13,12 +13,14 @@ train/test split    dataset, split, test_size                                   
 start set           dataset, split, test_size, initial_pool, start               same start for every strategy
 learner seed        dataset, split, learner, seed                                identical labelled sets give
                                                                                  identical fits (exact cache)
+pool order          dataset, split, test_size, seed                              position tie-breaks unbiased
 strategy rng/seed   every dimension + test_size + preprocessing + cycle          independent per experiment
 ==================  ==========================================================  ============================
 
-The model is fitted on the labelled set in sorted row-id order, and the pool is kept in sorted row-id order, so a
-labelled set fully determines the fit, the test metrics and the pool probabilities: that is what lets
-:mod:`algrid.cache` share them between experiments without changing any result.
+The model is fitted on the labelled set in sorted row-id order, and the pool is shown in a fixed pseudo-random
+order of (dataset, split, test_size, seed) (see :func:`pool_order`), so a labelled set fully determines the fit,
+the test metrics and the pool probabilities: that is what lets :mod:`algrid.cache` share them between
+experiments without changing any result.
 
 Per cycle the loop does exactly one fit, one ``predict`` on the test split and (only for strategies with
 ``needs_proba``) one ``predict_proba`` over the pool, shared with the strategy through ``ctx.proba_pool``.
@@ -48,6 +50,7 @@ __all__ = [
     "StrategyError",
     "experiment_key",
     "initial_pool",
+    "pool_order",
     "run_experiment",
     "seed_sequence",
     "train_test_ids",
@@ -113,6 +116,26 @@ def _split_cached(dataset: str, split: int, test_size: float) -> tuple[np.ndarra
 def train_test_ids(dataset: str, split: int, test_size: float) -> tuple[np.ndarray, np.ndarray]:
     """Sorted dataset row ids of the stratified train (= unlabelled pool) and test parts of split ``split``."""
     return _split_cached(str(dataset), int(split), float(test_size))
+
+
+@lru_cache(maxsize=128)
+def _pool_order_cached(dataset: str, split: int, test_size: float, seed: int) -> np.ndarray:
+    train, _ = _split_cached(dataset, split, test_size)
+    rng = np.random.default_rng(seed_sequence("pool_order", dataset, split, test_size, seed))
+    order = train[rng.permutation(len(train))]
+    order.setflags(write=False)
+    return order
+
+
+def pool_order(dataset: str, split: int, test_size: float, seed: int) -> np.ndarray:
+    """The train row ids in the fixed pseudo-random order in which the pool is shown to strategies.
+
+    Why not row-id order: many shipped files are sorted by class, and strategies break score ties by position,
+    so a row-id-ordered pool made tie-heavy scorers (margin on a 2-sample random forest) query one class first.
+    The order depends only on (dataset, split, test_size, seed), never on the strategy, so every strategy and
+    implementation sees the same pool in the same order (binary least confidence/margin/entropy stay identical).
+    """
+    return _pool_order_cached(str(dataset), int(split), float(test_size), int(seed))
 
 
 def _parse_pool(spec: str) -> tuple[str, int]:
@@ -326,6 +349,7 @@ def _loop(
         )
 
     train_ids, test_ids = train_test_ids(dataset, split, test_size)
+    ordered_train = pool_order(dataset, split, test_size, seed)
     learner_seed = _int_seed(seed_sequence("learner", dataset, split, learner, seed))
     state = _State(
         X=X,
@@ -334,7 +358,7 @@ def _loop(
         test_ids=test_ids,
         learner=learner,
         learner_seed=learner_seed,
-        key_prefix=(dataset, split, test_size, preprocessing, learner, learner_seed),
+        key_prefix=(dataset, split, test_size, preprocessing, learner, seed, learner_seed),
         cache=cache,
     )
     full = [config[d] for d in DIMENSIONS] + [test_size, preprocessing]
@@ -363,7 +387,7 @@ def _loop(
         on_cycle(result)
 
     for cycle in range(1, cycles + 1):
-        pool_ids = train_ids[~is_labeled[train_ids]]
+        pool_ids = ordered_train[~is_labeled[ordered_train]]
         if len(pool_ids) == 0:
             break  # pool exhausted: stop, no padding
         want = min(batch_size, len(pool_ids))

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from algrid.cache import ModelCache
 from algrid.cli import main
 from algrid.datasets import load_dataset
-from algrid.experiment import initial_pool, run_experiment, train_test_ids
+from algrid.experiment import initial_pool, pool_order, run_experiment, train_test_ids
 from algrid.results import CURVE_METRICS, CURVE_TIMINGS, SUMMARIES, SUMMARY_METRICS
 from algrid.strategies import get_strategy
 from algrid.strategies.base import StrategySpec
@@ -251,6 +251,27 @@ def test_proba_pool_is_shared_and_read_only(monkeypatch):
     monkeypatch.setattr(registry, "get_strategy", lambda n, i: spec)
     res = run_experiment(cfg(strategy="fake"), SETTINGS, cache=False)
     assert res.status == "ok" and len(calls) == SETTINGS["cycles"]
+
+
+def test_pool_order_is_fixed_pseudo_random_not_file_order(monkeypatch):
+    """wine's file is sorted by class; a position tie-break must not query one class first."""
+    orders = []
+
+    def select(ctx):
+        orders.append(ctx.X_pool.copy())
+        return np.arange(ctx.batch_size)  # pure position tie-break
+
+    _fake(monkeypatch, select)
+    res = run_experiment(cfg(strategy="fake", dataset="wine", batch_size=10), {"cycles": 1, "test_size": 0.4})
+    y = load_dataset("wine").y
+    assert len(set(y[res.selected[1]].tolist())) == 3
+    train, _ = train_test_ids("wine", 0, 0.4)
+    assert sorted(pool_order("wine", 0, 0.4, 0).tolist()) == train.tolist()
+    assert not np.array_equal(pool_order("wine", 0, 0.4, 0), pool_order("wine", 0, 0.4, 1))
+    # the order does not depend on the strategy: another strategy sees the same pool
+    _fake(monkeypatch, select)
+    run_experiment(cfg(strategy="fake", dataset="wine", batch_size=3), {"cycles": 1, "test_size": 0.4})
+    assert np.array_equal(orders[0], orders[1])
 
 
 def test_on_cycle_sees_partial_results():
