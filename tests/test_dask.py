@@ -116,6 +116,7 @@ def test_local_cluster_run_equals_local_run(grid_file, local_store, tmp_path):
 
 
 def test_killed_worker_loses_only_experiments_in_flight(grid_file, local_store, tmp_path):
+    """SIGKILL a Dask worker mid-run (experiments run inside the Dask workers here, so they die with it)."""
     from distributed import Client, LocalCluster
 
     store = tmp_path / "store"
@@ -136,15 +137,31 @@ def test_killed_worker_loses_only_experiments_in_flight(grid_file, local_store, 
             killer = threading.Thread(target=kill_one_worker_after_first_commit)
             killer.start()
             try:
-                run_dask(grid_file, store, scheduler=cluster.scheduler_address, chunk_size=2, progress=False)
+                run_dask(
+                    grid_file,
+                    store,
+                    scheduler=cluster.scheduler_address,
+                    chunk_size=2,
+                    in_process=True,
+                    progress=False,
+                )
             except DaskError:
                 pass  # allowed: the message says to rerun; the rerun below must complete the store
             killer.join()
             assert killed, "no run part appeared: the worker was never killed"
             summary = run_dask(
-                grid_file, store, scheduler=cluster.scheduler_address, chunk_size=2, progress=False
+                grid_file,
+                store,
+                scheduler=cluster.scheduler_address,
+                chunk_size=2,
+                in_process=True,
+                progress=False,
             )
     assert summary.ok + summary.already_done == 16
+    runs = Store.open(store).runs(["exp_key", "status", "error"]).to_pylist()
+    assert len(runs) == 16 and all(r["status"] == "ok" for r in runs), [
+        r for r in runs if r["status"] != "ok"
+    ]
     _verify(store)
     assert _curves(store).equals(_curves(local_store))
 

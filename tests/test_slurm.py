@@ -174,7 +174,8 @@ def test_cli_dry_run_prints_script_and_writes_nothing(tmp_path):
     argv = shlex.split(exec_line)
     assert argv[argv.index("run") + 1] == str(grid.resolve())
     assert argv[argv.index("--store") + 1] == str(store.resolve())
-    assert argv[argv.index("--shard") + 1] == "${SLURM_ARRAY_TASK_ID}/8"
+    assert argv[argv.index("--shard") + 1] == "$SLURM_ARRAY_TASK_ID/8"
+    assert f"--shard $SLURM_ARRAY_TASK_ID/8 --store {shlex.quote(str(store.resolve()))}" in exec_line
     assert Path(argv[1]).name.startswith("python") or argv[1] == sys.executable
     assert not store.exists()
 

@@ -290,7 +290,7 @@ def render_script(
         "run",
         str(grid_abs),
         "--shard",
-        f"${{SLURM_ARRAY_TASK_ID}}/{n_shards}",
+        f"$SLURM_ARRAY_TASK_ID/{n_shards}",
         "--store",
         str(store_abs),
         "--jobs",
@@ -298,18 +298,19 @@ def render_script(
     ]
     if options.retry_failed:
         run.append("--retry-failed")
-    # the shard argument must expand, everything else is data
-    quoted = " ".join(f'"{a}"' if a.startswith("${SLURM_ARRAY_TASK_ID}") else shlex.quote(a) for a in run)
+    # the shard argument must expand (SLURM sets an integer; `set -u` stops a run outside SLURM), the rest is data
+    quoted = " ".join(a if a.startswith("$SLURM_ARRAY_TASK_ID/") else shlex.quote(a) for a in run)
 
     lines = ["#!/bin/bash", *(f"#SBATCH {d}" for d in directives), ""]
     lines += [
         f"# algrid: {n_shards} shards of {shlex.quote(str(grid_abs))} -> store {shlex.quote(str(store_abs))}",
         "# each task runs one shard; the runner skips experiments the store already holds, so rerunning is safe.",
-        "set -euo pipefail",
+        "set -eo pipefail",
     ]
-    if options.setup:
+    if options.setup:  # before `set -u`: module and conda scripts often read unset variables
         lines += ["", "# --setup (verbatim)", *options.setup, ""]
     lines += [
+        "set -u",
         'echo "algrid: shard ${SLURM_ARRAY_TASK_ID}/'
         + str(n_shards)
         + ' on $(hostname) job ${SLURM_JOB_ID}"',
