@@ -29,7 +29,7 @@ def _hog(ctx: QueryContext) -> np.ndarray:
     block = np.ones(
         int(os.environ.get("ALGRID_TEST_HOG_MB", "1500")) * 2**20 // 8
     )  # touched: really resident
-    time.sleep(30)
+    time.sleep(float(os.environ.get("ALGRID_TEST_SLEEP", "30")))
     return np.arange(ctx.batch_size) + int(block[0]) - 1
 
 

@@ -108,6 +108,7 @@ class _Zygote:
         self.proc = subprocess.Popen(cmd, pass_fds=(child_sock.fileno(),), stdin=subprocess.DEVNULL)
         child_sock.close()
         self.sock = parent_sock
+        self.plugins = os.environ.get("ALGRID_PLUGINS", "")
         ready = self.sock.recv(1)
         if ready != b"R":
             raise OSError("worker zygote failed to start")
@@ -116,8 +117,11 @@ class _Zygote:
     def get(cls) -> _Zygote | None:
         with cls._lock:
             z = cls._instance
-            if z is not None and z.proc.poll() is None:
+            plugins = os.environ.get("ALGRID_PLUGINS", "")
+            if z is not None and z.proc.poll() is None and z.plugins == plugins:
                 return z
+            if z is not None:  # dead, or started with other plugins: closing its socket makes it exit
+                z.sock.close()
             try:
                 cls._instance = cls()
             except OSError:
@@ -280,6 +284,8 @@ class LocalPool:
                         return True
                     continue
                 ready = wait([w.conn for w in busy], timeout=self._wait_s(busy))
+                if self._stop:  # a signal arrived: workers it also reached must not be recorded as crashes
+                    break
                 now = time.monotonic()
                 for w in busy:
                     if w.conn in ready:
@@ -459,7 +465,10 @@ def _prepare_worker() -> None:
     """Imports shared by every experiment (done once, in the zygote or the worker, not inside a time limit)."""
     os.dup2(2, 1)  # library prints go to stderr, never into a result channel
     sys.stdout = sys.stderr
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner decides when workers stop
+    # The runner decides when workers stop (Ctrl-C and SLURM's SIGTERM reach the whole process group): it commits
+    # what is finished and kills them; a worker that died of the signal first would look like a crash.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     load_plugins()
     import algrid.experiment  # noqa: F401
     from algrid.strategies import all_strategies

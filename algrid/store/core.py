@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,10 +54,42 @@ def _grid_text(grid: Grid) -> str:
     return yaml.safe_dump({**settings, "blocks": blocks}, sort_keys=False)
 
 
+#: Names a store directory may contain (anything else means the directory is something else).
+_LAYOUT = frozenset(
+    {
+        "meta.json",
+        "grid.yaml",
+        "grids",
+        "runs",
+        "curves",
+        "queries",
+        "journal",
+        "claims",
+        "quarantine",
+        "export",
+        "slurm",
+        "logs",
+    }
+)
+
+
 def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
+
+
+def _exclusive_write_text(path: Path, text: str) -> bool:
+    """Create ``path`` with ``text`` unless it exists; readers never see it half-written. True if we created it."""
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    try:
+        os.link(tmp, path)
+        return True
+    except FileExistsError:
+        return False
+    finally:
+        tmp.unlink()
 
 
 class Store:
@@ -86,20 +119,20 @@ class Store:
 
     @classmethod
     def create_or_open(cls, root: str | Path, grid: Grid) -> Store:
-        """Open the store for running ``grid``, creating it if needed; refuse a grid with other key settings."""
+        """Open the store for running ``grid``, creating it if needed; refuse a grid with other key settings.
+
+        Safe when many runners create the same store at once: meta.json and grid.yaml appear atomically and
+        exclusively (hard link of a complete temporary file), the first creator wins.
+        """
         root = Path(root)
-        if (root / "meta.json").is_file():
-            store = cls.open(root)
-            store.check_grid(grid)
-        else:
-            if root.exists() and any(p for p in root.iterdir() if not p.name.startswith(".")):
-                raise StoreError(f"{root}: directory exists and is not an algrid result store (no meta.json)")
+        if not (root / "meta.json").is_file():
             root.mkdir(parents=True, exist_ok=True)
-            for kind in (*parts.KINDS, "grids", "claims"):
-                (root / kind).mkdir(exist_ok=True)
-            text = _grid_text(grid)
-            if not (root / "grid.yaml").exists():
-                _atomic_write_text(root / "grid.yaml", text)
+            foreign = [p.name for p in root.iterdir() if p.name not in _LAYOUT and not p.name.startswith(".")]
+            if foreign:
+                raise StoreError(
+                    f"{root}: directory exists and is not an algrid result store (no meta.json; contains {foreign[0]})"
+                )
+            _exclusive_write_text(root / "grid.yaml", _grid_text(grid))
             meta = {
                 "schema_version": SCHEMA_VERSION,
                 "grid_name": grid.name,
@@ -108,17 +141,11 @@ class Store:
                 "algrid_version": __version__,
                 "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
             }
-            try:  # first creator wins; a racing creator opens what the winner wrote
-                fd = os.open(root / "meta.json", os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                time.sleep(0.05)
-                store = cls.open(root)
-                store.check_grid(grid)
-                store.remember_grid(grid)
-                return store
-            with os.fdopen(fd, "w") as fh:
-                fh.write(json.dumps(meta, indent=2) + "\n")
-            store = cls(root, meta)
+            _exclusive_write_text(root / "meta.json", json.dumps(meta, indent=2) + "\n")
+        store = cls.open(root)
+        store.check_grid(grid)
+        for kind in (*parts.KINDS, "grids", "claims"):
+            (root / kind).mkdir(exist_ok=True)
         store.remember_grid(grid)
         return store
 

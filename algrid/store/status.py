@@ -12,7 +12,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 
@@ -52,63 +51,89 @@ def _slurm_state(store_dir: Path) -> Any:
         return None
 
 
+_STATES: tuple[str, ...] = (*STATUSES, "pending")
+_PRIORITY = {"ok": 0, "timeout": 1, "failed": 2}  # if an exp_key was stored twice, the best row counts
+
+
+def hex_to_keys(hex_keys: list[str]) -> np.ndarray:
+    """16-hex exp_keys -> uint64 (inverse of algrid.grid.keys_to_hex), vectorised."""
+    if not hex_keys:
+        return np.zeros(0, dtype=np.uint64)
+    return np.frombuffer(bytes.fromhex("".join(hex_keys)), dtype=">u8").astype(np.uint64)
+
+
+def _stored(runs: pa.Table) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted unique stored keys (uint64) and their status codes (index into _STATES)."""
+    keys = hex_to_keys(runs.column("exp_key").to_pylist())
+    statuses = runs.column("status").cast(pa.string()).to_pylist()
+    codes = np.array([STATUSES.index(x) if x in STATUSES else 1 for x in statuses], dtype=np.int8)
+    prio = np.array([_PRIORITY.get(x, 2) for x in statuses], dtype=np.int8)
+    order = np.lexsort((prio, keys))
+    keys, codes = keys[order], codes[order]
+    first = np.ones(len(keys), dtype=bool)
+    first[1:] = keys[1:] != keys[:-1]
+    return keys[first], codes[first]
+
+
 def store_status(
     store_dir: str | Path, grid_path: str | Path | None = None, shards: int | None = None
 ) -> dict[str, Any]:
-    """The `algrid status --json` object: total/ok/failed/timeout/pending, shards, dimensions (+ slurm if known)."""
+    """The `algrid status --json` object: total/ok/failed/timeout/pending, shards, dimensions (+ slurm if known).
+
+    Vectorised over the grid's dictionary codes and uint64 keys (no per-experiment Python objects), so a
+    6-million-experiment grid takes seconds.
+    """
     store = Store.open(store_dir)
     grid = store.grid(grid_path)
-    table = _grid_table(grid)
     runs = store.read("runs", ["exp_key", "status", "shard"])
+    stored_keys, stored_codes = _stored(runs)
     n = shards or _recorded_n(runs) or 1
     shard_of = np.zeros(len(grid), dtype=np.int32)
     if n > 1:
         for i in range(n):
             shard_of[grid.shard(i, n)] = i
-    table = table.append_column(
-        "shard_id", pa.array(shard_of[table.column("exp_index").to_numpy()], pa.int32())
-    )
-    con = duckdb.connect()
-    con.register("g", table)
-    con.register("r", runs)
-    con.execute(
-        """
-        CREATE TEMP TABLE s AS
-        SELECT g.*, coalesce(r.st, 'pending') AS st FROM g
-        LEFT JOIN (SELECT exp_key, arg_min(status::VARCHAR, CASE status::VARCHAR WHEN 'ok' THEN 0 WHEN 'timeout' THEN 1 ELSE 2 END) AS st FROM r GROUP BY exp_key) r USING (exp_key)
-        """
-    )
-    states = (*STATUSES, "pending")
-
-    def counts(where_rows: list[tuple]) -> dict[str, int]:
-        c = {s: 0 for s in states}
-        for st, cnt in where_rows:
-            c[st] = int(cnt)
-        return c
-
-    overall = counts(con.execute("SELECT st, count(*) FROM s GROUP BY st").fetchall())
-    stored = con.execute("SELECT count(DISTINCT exp_key) FROM r").fetchall()[0][0]
+    k = len(_STATES)
+    dim_counts = {d: np.zeros(len(grid.values[d]) * k, dtype=np.int64) for d in DIMENSIONS}
+    shard_counts = np.zeros(n * k, dtype=np.int64)
+    matched = 0
+    for start in range(0, len(grid), _CHUNK):
+        idx = np.arange(start, min(start + _CHUNK, len(grid)), dtype=np.int64)
+        codes = grid.codes(idx)
+        keys = grid.keys_from_codes(codes)
+        st = np.full(len(idx), k - 1, dtype=np.int64)  # pending
+        if len(stored_keys):
+            pos = np.minimum(np.searchsorted(stored_keys, keys), len(stored_keys) - 1)
+            hit = stored_keys[pos] == keys
+            st[hit] = stored_codes[pos[hit]]
+            matched += int(hit.sum())
+        for d in DIMENSIONS:
+            dim_counts[d] += np.bincount(codes[d].astype(np.int64) * k + st, minlength=len(dim_counts[d]))
+        shard_counts += np.bincount(shard_of[idx].astype(np.int64) * k + st, minlength=n * k)
+    overall = shard_counts.reshape(n, k).sum(axis=0)
     out: dict[str, Any] = {
         "store": str(store_dir),
         "grid": grid.name,
         "grid_fingerprint": grid.fingerprint,
         "total": len(grid),
-        **overall,
-        "outside_grid": int(stored) - (len(grid) - overall["pending"]),
+        **{state: int(c) for state, c in zip(_STATES, overall, strict=True)},
+        "outside_grid": int(len(stored_keys) - matched),
     }
-    shard_rows: dict[int, dict[str, int]] = {i: {s: 0 for s in states} for i in range(n)}
-    for sid, st, cnt in con.execute("SELECT shard_id, st, count(*) FROM s GROUP BY 1, 2").fetchall():
-        shard_rows[int(sid)][st] = int(cnt)
-    out["shards"] = [{"shard": i, "of": n, "total": sum(c.values()), **c} for i, c in shard_rows.items()]
-    dims: dict[str, dict[str, dict[str, int]]] = {}
-    for d in DIMENSIONS:
-        per: dict[str, dict[str, int]] = {}
-        for value, st, cnt in con.execute(
-            f'SELECT "{d}"::VARCHAR, st, count(*) FROM s GROUP BY 1, 2 ORDER BY 1'
-        ).fetchall():
-            per.setdefault(value, {s: 0 for s in states})[st] = int(cnt)
-        dims[d] = per
-    out["dimensions"] = dims
+    out["shards"] = [
+        {
+            "shard": i,
+            "of": n,
+            "total": int(row.sum()),
+            **{state: int(c) for state, c in zip(_STATES, row, strict=True)},
+        }
+        for i, row in enumerate(shard_counts.reshape(n, k))
+    ]
+    out["dimensions"] = {
+        d: {
+            str(value): {state: int(c) for state, c in zip(_STATES, row, strict=True)}
+            for value, row in zip(grid.values[d], dim_counts[d].reshape(-1, k), strict=True)
+        }
+        for d in DIMENSIONS
+    }
     slurm = _slurm_state(Path(store_dir))
     if slurm is not None:
         out["slurm"] = slurm
