@@ -269,6 +269,18 @@ def test_verify_flags_experiments_outside_the_grid(tmp_path, grid):
     assert not rep.ok and any("belong to no grid" in p for p in rep.problems)
 
 
+def test_verify_flags_rows_whose_dimensions_do_not_match_their_key(tmp_path, grid):
+    store = Store.create_or_open(tmp_path / "s", grid)
+    fill(store, grid, [0, 1], flush_every=10)
+    part = next((store.root / "runs").iterdir())
+    t = pq.read_table(part)
+    strategies = t["strategy"].to_pylist()
+    swapped = pa.array(strategies[::-1], pa.string()).dictionary_encode()
+    pq.write_table(t.set_column(t.schema.get_field_index("strategy"), "strategy", swapped), part)
+    rep = verify(store.root)
+    assert not rep.ok and any("do not match their exp_key" in p for p in rep.problems)
+
+
 def test_retire_makes_failed_pending_without_duplicates(tmp_path, grid):
     store = Store.create_or_open(tmp_path / "s", grid)
     fill(store, grid, [0, 1])

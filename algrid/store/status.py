@@ -21,14 +21,6 @@ from algrid.store.core import Store
 _CHUNK = 1_000_000
 
 
-def _grid_table(grid) -> pa.Table:
-    parts = [
-        grid.decode(np.arange(s, min(s + _CHUNK, len(grid)), dtype=np.int64))
-        for s in range(0, len(grid), _CHUNK)
-    ]
-    return pa.concat_tables(parts, promote_options="permissive") if len(parts) > 1 else parts[0]
-
-
 def _recorded_n(runs: pa.Table) -> int | None:
     labels = [s for s in runs.column("shard").to_pylist() if s]
     if not labels:

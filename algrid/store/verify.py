@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -24,7 +25,7 @@ from algrid.results import DIMENSIONS
 from algrid.store import parts
 from algrid.store.core import Store, read_parts
 from algrid.store.schema import SCHEMAS, conform
-from algrid.store.status import _grid_table
+from algrid.store.status import _CHUNK, hex_to_keys
 
 _EXAMPLES = 5
 
@@ -141,24 +142,56 @@ def _check_rows(good: dict[str, dict[str, pa.Table]], grids: list, report: Verif
             report.problem(f"{extra} {kind} row(s) inside committed parts belong to no run row of their part")
 
     if grids:
-        known = pa.concat_tables(
-            [_grid_table(g).select(["exp_key", *DIMENSIONS]) for g in grids], promote_options="permissive"
+        _check_membership(runs, grids, report)
+
+
+def _grid_keys(grid) -> np.ndarray:
+    """Sorted uint64 exp_keys of every experiment of a grid (chunked, vectorised)."""
+    out = []
+    for start in range(0, len(grid), _CHUNK):
+        codes = grid.codes(np.arange(start, min(start + _CHUNK, len(grid)), dtype=np.int64))
+        out.append(grid.keys_from_codes(codes))
+    return np.sort(np.concatenate(out)) if out else np.zeros(0, dtype=np.uint64)
+
+
+def _codes_in(grid, runs: pa.Table) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Each stored row's dimension values as this grid's dictionary codes; valid = every value known to the grid."""
+    valid = np.ones(runs.num_rows, dtype=bool)
+    codes: dict[str, np.ndarray] = {}
+    for d in DIMENSIONS:
+        lookup = {str(v): i for i, v in enumerate(grid.values[d])}
+        col = runs.column(d).cast(pa.string()).combine_chunks().dictionary_encode()
+        dict_codes = np.array([lookup.get(v, -1) for v in col.dictionary.to_pylist()], dtype=np.int64)
+        idx = col.indices.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+        c = dict_codes[idx] if len(dict_codes) else np.full(runs.num_rows, -1, dtype=np.int64)
+        valid &= c >= 0
+        codes[d] = np.where(c >= 0, c, 0).astype(np.int32)
+    return codes, valid
+
+
+def _check_membership(runs: pa.Table, grids: list, report: VerifyReport) -> None:
+    """Every stored experiment is in a grid of the store, and its dimensions hash to its exp_key."""
+    stored = hex_to_keys(runs.column("exp_key").to_pylist())
+    member = np.zeros(len(stored), dtype=bool)
+    consistent = np.zeros(len(stored), dtype=bool)
+    for grid in grids:
+        keys = _grid_keys(grid)
+        if len(keys):
+            pos = np.minimum(np.searchsorted(keys, stored), len(keys) - 1)
+            member |= keys[pos] == stored
+        codes, valid = _codes_in(grid, runs)
+        consistent |= valid & (grid.keys_from_codes(codes) == stored)
+    names = runs.column("exp_key").to_pylist()
+    outside = sorted({names[i] for i in np.flatnonzero(~member)})
+    if outside:
+        report.problem(
+            f"{len(outside)} stored experiment(s) belong to no grid of this store, e.g. {', '.join(outside[:_EXAMPLES])}"
         )
-        con.register("known", known)
-        outside = con.execute("SELECT DISTINCT exp_key FROM runs ANTI JOIN known USING (exp_key)").fetchall()
-        if outside:
-            report.problem(
-                f"{len(outside)} stored experiment(s) belong to no grid of this store, e.g. "
-                + ", ".join(k for (k,) in outside[:_EXAMPLES])
-            )
-        cond = " OR ".join(f'r."{d}"::VARCHAR IS DISTINCT FROM k."{d}"::VARCHAR' for d in DIMENSIONS)
-        mismatched = con.execute(
-            f"SELECT DISTINCT r.exp_key FROM runs r JOIN (SELECT DISTINCT * FROM known) k USING (exp_key) WHERE {cond}"
-        ).fetchall()
-        if mismatched:
-            report.problem(
-                f"{len(mismatched)} run row(s) whose dimensions do not match their exp_key, e.g. {mismatched[0][0]}"
-            )
+    mismatched = sorted({names[i] for i in np.flatnonzero(member & ~consistent)})
+    if mismatched:
+        report.problem(
+            f"{len(mismatched)} run row(s) whose dimensions do not match their exp_key, e.g. {mismatched[0]}"
+        )
 
 
 def _quarantine(store: Store, pid: str) -> list[str]:
