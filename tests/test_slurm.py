@@ -299,10 +299,10 @@ def test_cancelled_task_is_completed_by_resubmit_missing(tmp_path, local_run):
     _, local_store = local_run
     grid = _write_grid(tmp_path)
     store = tmp_path / "store"
-    n = 4  # 4 shards of 4 experiments, one task at a time so the cancels land deterministically
+    n = 4  # 4 shards of 4 experiments, two at a time: task 3 is surely still pending when it is cancelled
 
     job_id = _algrid(
-        "slurm", str(grid), "--shards", str(n), "--store", str(store), "--max-parallel", "1"
+        "slurm", str(grid), "--shards", str(n), "--store", str(store), "--max-parallel", "2"
     ).stdout.strip()
     subprocess.run(["scancel", f"{job_id}_3"], check=True)  # still pending: it never runs
     deadline = time.monotonic() + 60
