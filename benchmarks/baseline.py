@@ -111,6 +111,12 @@ def run(config: dict, settings: dict, csv_path: str | None) -> dict:
     X, y = ds.X, ds.y
     classes = np.arange(ds.info.classes)
     train_ids, test_ids = train_test_ids(dataset, split, test_size)
+    try:  # the engine shows the pool in a fixed pseudo-random order; follow it so the selections match
+        from algrid.experiment import pool_order
+
+        ordered_train = pool_order(dataset, split, test_size, seed)
+    except ImportError:
+        ordered_train = train_ids
     learner_seed = _int_seed(seed_sequence("learner", dataset, split, learner, seed))
     start_ss = seed_sequence("start", dataset, split, test_size, config["initial_pool"], config["start"])
     labeled = initial_pool(
@@ -147,7 +153,7 @@ def run(config: dict, settings: dict, csv_path: str | None) -> dict:
         for cycle in range(1, cycles + 1):
             is_lab = np.zeros(len(y), dtype=bool)
             is_lab[labeled] = True
-            pool = train_ids[~is_lab[train_ids]]
+            pool = ordered_train[~is_lab[ordered_train]]
             if len(pool) == 0:
                 break
             want = min(batch, len(pool))

@@ -187,7 +187,7 @@ def _query_ctx(spec, learner: str, p: int, b: int, d: int, k: int, seed: int):
     return build, proba, model
 
 
-def measure_strategy(spec, seed: int = 0, budget_s: float = 20.0) -> dict[str, Any] | None:
+def measure_strategy(spec, seed: int = 0, budget_s: float = 8.0) -> dict[str, Any] | None:
     """Query cost of one (strategy, implementation) pair; learner_work from gnb (cheap) vs rf (costly) fits."""
     rows: dict[str, list[float]] = {"p": [], "batch": [], "d": [], "k": [], "t": []}
     work_gap: list[tuple[float, float]] = []

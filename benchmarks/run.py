@@ -285,7 +285,9 @@ def _instrument() -> tuple[_Probe, callable]:
     return probe, undo
 
 
-def in_process(grid_path: Path, cache: bool, instrument: bool, limit: int | None = None) -> dict:
+def in_process(
+    grid_path: Path, cache: bool, instrument: bool, limit: int | None = None, capacity: int = 256
+) -> dict:
     """Run the grid's experiments in shard order in this process (one worker's view)."""
     from threadpoolctl import threadpool_limits
 
@@ -298,7 +300,7 @@ def in_process(grid_path: Path, cache: bool, instrument: bool, limit: int | None
     if limit is not None:
         order = order[:limit]
     configs = grid.configs(order)
-    mc = ModelCache(256) if cache else False
+    mc = ModelCache(capacity) if cache else False
     probe, undo = _instrument() if instrument else (None, lambda: None)
     wall = cpu = 0.0
     try:
@@ -332,8 +334,10 @@ def overhead_and_cache(grid_path: Path, reps: int, limit: int | None = None) -> 
             f"in-process #{r + 1}: overhead {over[-1]['overhead']:.2%}, cache on {on[-1]['cpu_s']:.1f}s "
             f"off {off[-1]['cpu_s']:.1f}s, hit rate {on[-1]['cache']['hit_rate']:.1%}"
         )
+    big = in_process(grid_path, cache=True, instrument=False, limit=limit, capacity=1_000_000)
     med = statistics.median
     return {
+        "cache_hit_rate_unbounded": big["cache"]["hit_rate"],
         "experiments": over[0]["experiments"],
         "overhead": med(o["overhead"] for o in over),
         "overhead_runs": [o["overhead"] for o in over],
