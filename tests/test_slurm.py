@@ -205,6 +205,8 @@ def test_cli_missing_grid_file(tmp_path):
 
 # ------------------------------------------------------------------------------------ real SLURM cluster
 def _require_slurm() -> None:
+    if "SLURM_CONF" not in os.environ and Path("/tmp/slurm-ci/slurm.conf").is_file():
+        os.environ["SLURM_CONF"] = "/tmp/slurm-ci/slurm.conf"  # the cluster .ci/slurm_up.sh starts
     reason = sl.slurm_reachable()
     if reason is None:
         return
@@ -349,3 +351,47 @@ def sl_grid(path: Path):
 
 def test_array_status_without_submissions_is_none(tmp_path):
     assert sl.array_status(tmp_path) is None
+
+
+SCONTROL_OUT = """\
+JobId=41 ArrayJobId=41 ArrayTaskId=5-7%2 ArrayTaskThrottle=2 JobName=algrid-x JobState=PENDING Reason=JobArrayTaskLimit ExitCode=0:0 Command=/a b/JobState=RUNNING x.sbatch
+JobId=46 ArrayJobId=41 ArrayTaskId=4 JobName=algrid-x JobState=RUNNING Reason=None ExitCode=0:0
+JobId=45 ArrayJobId=41 ArrayTaskId=3 JobName=algrid-x JobState=FAILED Reason=NonZeroExitCode ExitCode=1:0
+JobId=42 ArrayJobId=41 ArrayTaskId=0 JobName=algrid-x JobState=COMPLETED Reason=None ExitCode=0:0
+JobId=43 ArrayJobId=41 ArrayTaskId=1 JobName=algrid-x JobState=COMPLETED Reason=None ExitCode=0:0
+"""
+
+
+def test_array_status_parses_scontrol(tmp_path, monkeypatch):
+    """Per-shard states from `scontrol -o show job` (a stand-in scontrol; the real one is used in the cluster tests)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "scontrol.txt").write_text(SCONTROL_OUT)
+    fake = bin_dir / "scontrol"
+    fake.write_text(
+        "#!/bin/sh\n"
+        'if [ "$4" = 41 ]; then cat "$(dirname "$0")/scontrol.txt"; exit 0; fi\n'
+        'echo "slurm_load_jobs error: Invalid job id specified" >&2; exit 1\n'
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    monkeypatch.setattr(sl.shutil, "which", lambda name: str(bin_dir / name) if name == "scontrol" else None)
+    store = tmp_path / "store"
+    (store / "slurm").mkdir(parents=True)
+    jobs = [
+        {"job_id": "41", "n_shards": 8, "array": "0-7", "submitted_at": "t0"},
+        {"job_id": "7", "n_shards": 4, "array": "0-3", "submitted_at": "t-1"},  # other N: not in "shards"
+    ]
+    (store / "slurm" / "jobs.json").write_text(json.dumps({"jobs": jobs[::-1]}))
+    st = sl.array_status(store)
+    assert st["n_shards"] == 8
+    assert {s: v["state"] for s, v in st["shards"].items()} == {
+        "0": "COMPLETED", "1": "COMPLETED", "2": "UNKNOWN", "3": "FAILED",
+        "4": "RUNNING", "5": "PENDING", "6": "PENDING", "7": "PENDING",
+    }  # fmt: skip
+    assert st["shards"]["3"]["exit_code"] == "1:0"
+    assert st["states"] == {"COMPLETED": 2, "FAILED": 1, "PENDING": 3, "RUNNING": 1, "UNKNOWN": 1}
+    assert st["active"] == 4
+    assert [j["job_id"] for j in st["jobs"]] == ["7", "41"]
+    assert st["jobs"][0]["states"] == {"UNKNOWN": 4}  # purged long ago
+    assert sl.format_array_status(st).startswith("slurm: jobs 7,41 (8 shards): COMPLETED 2")
