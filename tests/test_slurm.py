@@ -349,6 +349,35 @@ def sl_grid(path: Path):
     return load_grid(path)
 
 
+def test_missing_shards_are_those_with_pending_or_failed_experiments(tmp_path):
+    from algrid.grid import load_grid
+    from algrid.results import ExperimentResult
+    from algrid.runner import run_shard
+    from algrid.store import Store
+
+    grid = load_grid(_write_grid(tmp_path))
+    store = tmp_path / "store"
+    assert sl.missing_shards(grid, store, N_SHARDS) == list(range(N_SHARDS))  # no store yet: all pending
+    for i in (2, 5, 6):
+        run_shard(grid, store, shard=(i, N_SHARDS), in_process=True, progress=False)
+    assert sl.missing_shards(grid, store, N_SHARDS) == [0, 1, 3, 4, 7]
+    # a failed experiment makes its shard missing again; a timeout does not
+    run_shard(grid, store, in_process=True, progress=False)
+    assert sl.missing_shards(grid, store, N_SHARDS) == []
+    failed, timed_out = int(grid.shard(0, N_SHARDS)[0]), int(grid.shard(1, N_SHARDS)[0])
+    st = Store.open(store)
+    assert st.retire([grid.exp_key(grid[failed]), grid.exp_key(grid[timed_out])]) == 2
+    writer = st.writer()
+    for idx, status in ((failed, "failed"), (timed_out, "timeout")):
+        cfg = grid[idx]
+        writer.add(
+            ExperimentResult(exp_key=grid.exp_key(cfg), config=cfg, status=status, error="x", exp_index=idx)
+        )
+    writer.close()
+    assert sl.missing_shards(grid, store, N_SHARDS) == [0]
+    assert sl.missing_shards(grid, store, 1) == [0]
+
+
 def test_array_status_without_submissions_is_none(tmp_path):
     assert sl.array_status(tmp_path) is None
 
