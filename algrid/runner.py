@@ -318,7 +318,7 @@ def strategy_table(store: Store, keys: list[str], selection: pa.Table) -> list[d
     """Per (strategy, implementation) of the selection: ok/failed/timeout/pending and mean f1_weighted_aulc."""
     import duckdb
 
-    runs = store.read("runs", ["exp_key", "status", "f1_weighted_aulc"])
+    runs = store.read("runs", ["exp_key", "status", "f1_weighted_aulc"], keys=keys)
     sel = selection.select(["exp_key", "strategy", "implementation"])
     con = duckdb.connect()
     con.register("runs_t", runs)

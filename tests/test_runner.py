@@ -115,6 +115,11 @@ def test_in_process_and_resume_skip(reference, grid_file, tmp_path):
     assert deterministic(store) == deterministic(reference)
     again = run_shard(str(grid_file), store, jobs=2, progress=False)
     assert again.ran == 0 and again.already_done == 16
+    # a grid that only adds a value reuses every finished experiment (matched by exp_key, not by index)
+    grown = write_grid(tmp_path / "grown.yaml", dimensions={"strategy": ["entropy", "random", "margin"]})
+    more = run_shard(str(grown), store, jobs=1, in_process=True, progress=False)
+    assert more.already_done == 16 and more.ran == 8 and more.ok == 8
+    assert {r["strategy"] for r in more.by_strategy} == {"entropy", "random", "margin"}
 
 
 def test_timeout_failure_memory_do_not_stop_the_shard(tmp_path):

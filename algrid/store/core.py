@@ -197,14 +197,21 @@ class Store:
         return parts.snapshot(self.root)
 
     def read(
-        self, kind: str, columns: list[str] | None = None, snap: parts.Snapshot | None = None
+        self,
+        kind: str,
+        columns: list[str] | None = None,
+        snap: parts.Snapshot | None = None,
+        keys: Iterable[str] | None = None,
     ) -> pa.Table:
-        """Committed rows of one table (orphans and journal-masked parts excluded), in the store schema."""
+        """Committed rows of one table (orphans and journal-masked parts excluded), in the store schema.
+
+        ``keys``: only rows of these exp_keys (filtered while scanning, so a big store is not materialised)."""
+        flt = None if keys is None else pads.field("exp_key").isin(pa.array(sorted(set(keys)), pa.string()))
         for attempt in range(20):
             snap = snap if (snap is not None and attempt == 0) else self.snapshot()
             paths = [p for p in snap.paths(kind) if kind == "runs" or p.exists()]
             try:
-                return read_parts(paths, kind, columns)
+                return read_parts(paths, kind, columns, flt)
             except FileNotFoundError:  # a compaction replaced parts under us: take a new snapshot
                 snap = None
                 continue
@@ -280,7 +287,7 @@ def _part_id(filename: str) -> str:
     return name[len("part-") : -len(".parquet")]
 
 
-def read_parts(paths: list[Path], kind: str, columns: list[str] | None = None) -> pa.Table:
+def read_parts(paths: list[Path], kind: str, columns: list[str] | None = None, flt=None) -> pa.Table:
     """Read parts into one table of the store schema; a corrupt part raises StoreError naming it."""
     schema = SCHEMAS[kind]
     if not paths:
@@ -291,7 +298,7 @@ def read_parts(paths: list[Path], kind: str, columns: list[str] | None = None) -
         return t
     try:
         dataset = pads.dataset([str(p) for p in paths], schema=schema, format="parquet")
-        return dataset.to_table(columns=columns)
+        return dataset.to_table(columns=columns, filter=flt)
     except FileNotFoundError:
         raise
     except (OSError, pa.ArrowException) as exc:
@@ -413,15 +420,15 @@ class DoneTracker:
         new = [p for p in snap.committed if p not in self._parts]
         if new:
             try:
+                flt = None if self.interest is None else pads.field("exp_key").isin(self.interest)
                 t = read_parts(
                     [parts.part_path(self.store.root, "runs", p) for p in new],
                     "runs",
                     ["exp_key", "status", "__filename"],
+                    flt,
                 )
             except FileNotFoundError:
                 return self.refresh()
-            if self.interest is not None:
-                t = t.filter(pc.is_in(t["exp_key"], value_set=self.interest))
             for pid in new:
                 self._parts[pid] = []
             for key, status, fname in zip(
