@@ -169,3 +169,4 @@ def test_killed_worker_loses_only_experiments_in_flight(grid_file, local_store, 
 def test_unreachable_scheduler_is_a_clear_error(grid_file, tmp_path):
     with pytest.raises(DaskError, match="tcp://127.0.0.1:9"):
         run_dask(grid_file, tmp_path / "s", scheduler="tcp://127.0.0.1:9", progress=False, connect_timeout=2)
+    assert not (tmp_path / "s").exists()  # nothing written before the scheduler answered

@@ -165,34 +165,39 @@ def run_dask(
         grid = load_grid(grid)
     if chunk_size is not None and (isinstance(chunk_size, bool) or int(chunk_size) < 1):
         raise DaskError(f"chunk_size must be a positive integer, got {chunk_size!r}")
-    store_path = Path(store_dir if store_dir is not None else default_store_dir(grid)).resolve()
-    store = Store.create_or_open(store_path, grid)
-    recover_journals(store.root)
-
-    idx = select(grid, indices, parse_shard(shard))
-    table = grid.decode(idx)
-    keys = table.column("exp_key").to_pylist()
-    summary = RunSummary(store=str(store_path), selected=len(keys))
-    tracker = DoneTracker(store, interest=keys)
-    if retry_failed:  # once, here: tasks retiring rows of shared parts concurrently would race
-        retry = [k for k in keys if tracker.status_of.get(k) in ("failed", "timeout")]
-        summary.retired = store.retire(retry, reason="retry-failed")
-        tracker.refresh()
-    todo = table.filter(pa.array([not tracker.is_done(k) for k in keys], pa.bool_()))
-    summary.already_done = len(keys) - todo.num_rows
-    groups = [[t.exp_index for t in g] for g in work_groups(todo)]
-
-    errors: list[str] = []
-    if groups:
+    client = cluster = None
+    if scheduler:  # an unreachable scheduler fails before the store is touched
         client, cluster = _client(scheduler, n_workers, connect_timeout)
-        try:
+    try:
+        store_path = Path(store_dir if store_dir is not None else default_store_dir(grid)).resolve()
+        store = Store.create_or_open(store_path, grid)
+        recover_journals(store.root)
+
+        idx = select(grid, indices, parse_shard(shard))
+        table = grid.decode(idx)
+        keys = table.column("exp_key").to_pylist()
+        summary = RunSummary(store=str(store_path), selected=len(keys))
+        tracker = DoneTracker(store, interest=keys)
+        if retry_failed:  # once, here: tasks retiring rows of shared parts concurrently would race
+            retry = [k for k in keys if tracker.status_of.get(k) in ("failed", "timeout")]
+            summary.retired = store.retire(retry, reason="retry-failed")
+            tracker.refresh()
+        todo = table.filter(pa.array([not tracker.is_done(k) for k in keys], pa.bool_()))
+        summary.already_done = len(keys) - todo.num_rows
+        groups = [[t.exp_index for t in g] for g in work_groups(todo)]
+
+        errors: list[str] = []
+        if groups:
+            if client is None:  # start a LocalCluster only when there is work
+                client, cluster = _client(None, n_workers, connect_timeout)
             errors = _distribute(
                 client, grid, store_path, groups, chunk_size, in_process, memory_mb, progress, summary
             )
-        finally:
+    finally:
+        if client is not None:
             client.close()
-            if cluster is not None:
-                cluster.close()
+        if cluster is not None:
+            cluster.close()
 
     summary.elapsed_s = time.monotonic() - t0
     summary.by_strategy = strategy_table(store, keys, table)
