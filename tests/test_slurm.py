@@ -69,7 +69,8 @@ def test_array_spec_roundtrip():
         ({"time": "25:99:00"}, "--time"),
         ({"time": "1:00:00; rm -rf /"}, "--time"),
         ({"time": "0"}, "--time"),
-        ({"mem": "4GB"}, "--mem"),
+        ({"mem": "4XB"}, "--mem"),
+        ({"mem": "1.5G"}, "--mem"),
         ({"mem": "4G\n#SBATCH --exclusive"}, "--mem"),
         ({"partition": "debug gpu"}, "--partition"),
         ({"partition": "$(id)"}, "--partition"),
@@ -87,6 +88,8 @@ def test_options_accept_slurm_formats():
     for t in ("00:30:00", "90", "10:00", "2-00", "1-12:00", "1-12:30:00"):
         assert sl.SlurmOptions(time=t).time == t
     assert sl.SlurmOptions(mem="4g").mem == "4G"
+    assert sl.SlurmOptions(mem="4GB").mem == "4G"
+    assert sl.SlurmOptions(mem="4000").mem == "4000"
     assert sl.SlurmOptions(partition="cpu,short", account="proj-123").partition == "cpu,short"
 
 

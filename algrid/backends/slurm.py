@@ -65,7 +65,7 @@ ACTIVE_STATES = frozenset(
 )
 
 _TIME_RE = re.compile(r"^(?:(\d+)-)?(\d+)(?::(\d+))?(?::(\d+))?$")
-_MEM_RE = re.compile(r"^(\d+)([KMGT]?)$", re.IGNORECASE)
+_MEM_RE = re.compile(r"^(\d+)(?:([KMGT])B?)?$", re.IGNORECASE)
 _NAME_RE = re.compile(r"^[A-Za-z0-9_.+-]{1,64}(?:,[A-Za-z0-9_.+-]{1,64})*$")
 
 
@@ -105,14 +105,14 @@ def validate_time(value: str) -> str:
 
 
 def validate_mem(value: str) -> str:
-    """SLURM memory per node: an integer with an optional K/M/G/T suffix (default unit MB)."""
+    """SLURM memory per node: an integer with an optional K/M/G/T (or KB/MB/GB/TB) suffix; default unit MB."""
     text = str(value).strip()
     m = _MEM_RE.match(text)
     if not m:
         raise SlurmConfigError(
             f"--mem: invalid memory {value!r} (an integer with optional K, M, G or T suffix, e.g. 4G)"
         )
-    return f"{int(m.group(1))}{m.group(2).upper()}"
+    return f"{int(m.group(1))}{(m.group(2) or '').upper()}"
 
 
 def validate_name(option: str, value: str) -> str:
