@@ -81,8 +81,10 @@ class SlurmConfigError(SlurmError):
 
 # ------------------------------------------------------------------------------------------------ validation
 def validate_time(value: str) -> str:
-    """SLURM time limit: HH:MM:SS, MM:SS, MM, D-HH, D-HH:MM or D-HH:MM:SS (minutes/seconds < 60)."""
+    """SLURM time limit: HH:MM:SS, MM:SS, MM, D-HH, D-HH:MM, D-HH:MM:SS (minutes/seconds < 60) or UNLIMITED."""
     text = str(value).strip()
+    if text.lower() in ("unlimited", "infinite"):
+        return text.upper()
     m = _TIME_RE.match(text)
     bad = SlurmConfigError(
         f"--time: invalid SLURM time limit {value!r} (use HH:MM:SS, MM:SS, minutes, or D-HH[:MM[:SS]])"
