@@ -474,6 +474,34 @@ def _prepare_worker() -> None:
     from algrid.strategies import all_strategies
 
     all_strategies()
+    # What every experiment needs sooner or later (the engine imports it lazily): importing it here, once, in the
+    # zygote makes every forked worker start warm instead of paying seconds inside its first experiment.
+    for name in _WARM_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+    try:
+        from algrid.learners import learner_names, make_learner
+
+        for learner in learner_names():
+            make_learner(learner, 0)
+    except Exception:  # noqa: BLE001 - warming is an optimisation only
+        pass
+
+
+_WARM_MODULES: tuple[str, ...] = (
+    "algrid.datasets.loader",
+    "algrid.metrics",
+    "algrid.cache",
+    "pandas",
+    "pyarrow.parquet",
+    "sklearn.compose",
+    "sklearn.preprocessing",
+    "sklearn.model_selection",
+    "sklearn.metrics",
+    "sklearn.cluster",
+)
 
 
 def _serve(conn: Connection) -> None:
