@@ -214,6 +214,7 @@ def run_shard(
     shard_label = f"{shard_t[0]}/{shard_t[1]}" if shard_t else None
     stale_after = (timeout_s or 86_400.0) + flush_seconds + 600.0
     bar = _progress_bar(len(keys), summary.already_done, progress)
+    bar.set_postfix(failed=0, timeout=0, refresh=False)
     last_refresh = [0.0, 0.0]  # time of the last refresh, its duration
 
     def committed_by_others(batch: list[str]) -> set[str]:
