@@ -293,6 +293,26 @@ def test_retire_makes_failed_pending_without_duplicates(tmp_path, grid):
     assert verify(store.root).ok
 
 
+def test_part_locks_serialise_replacements(tmp_path, grid):
+    store = Store.create_or_open(tmp_path / "s", grid)
+    fill(store, grid, [0, 1], flush_every=10)
+    (pid,) = store.snapshot().committed
+    held = parts._lock_parts(store.root, [pid])  # another process is replacing this part right now
+    with pytest.raises(parts.PartsBusy):
+        parts.replace_parts(store.root, [pid], [], reason="test")
+    for path in held:
+        path.unlink()
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    lock = store.root / "journal" / f"{pid}.lock"
+    lock.write_text(json.dumps({"host": os.uname().nodename, "pid": int(dead.stdout), "created": 0}))
+    assert store.retire([grid.exp_key(grid[0])]) == 1  # the dead owner's lock is taken over
+    assert store.runs().num_rows == 1 and not lock.exists()
+    with pytest.raises(parts.PartsBusy):  # the replaced part is gone: a stale view must re-read
+        parts.replace_parts(store.root, [pid], [], reason="test")
+
+
 def test_claims_exclusive_and_stale_takeover(tmp_path):
     with Claims(tmp_path, stale_after_s=3600) as a, Claims(tmp_path, stale_after_s=3600) as b:
         assert a.acquire("k1") and not b.acquire("k1")

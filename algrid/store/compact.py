@@ -46,7 +46,7 @@ def compact(store_dir: str | Path, min_age_s: float = 300.0) -> dict[str, Any]:
         batches[-1].append(pid)
         runs_n += meta_runs
         curves_n += meta_curves
-    merged_from = merged_into = 0
+    merged_from = merged_into = busy = 0
     for batch in batches:
         if len(batch) < 2:
             continue
@@ -56,7 +56,13 @@ def compact(store_dir: str | Path, min_age_s: float = 300.0) -> dict[str, Any]:
             tables[kind] = read_parts([p for p in paths if p.exists()], kind)
         order = {"runs": ["exp_key"], "curves": ["exp_key", "cycle"], "queries": ["exp_key", "cycle"]}
         tables = {k: _sorted(t, order[k]) for k, t in tables.items()}
-        parts.replace_parts(store.root, batch, [tables], reason="compact")
+        try:
+            parts.replace_parts(store.root, batch, [tables], reason="compact")
+        except (
+            parts.PartsBusy
+        ):  # another process is replacing some of these parts: leave the batch for next time
+            busy += 1
+            continue
         merged_from += len(batch)
         merged_into += 1
     removed = 0
@@ -79,6 +85,7 @@ def compact(store_dir: str | Path, min_age_s: float = 300.0) -> dict[str, Any]:
         "orphans_removed": removed,
         "tmp_removed": len(tmp),
         "journals": recovered,
+        "busy_batches": busy,
     }
 
 

@@ -260,6 +260,17 @@ class Store:
 
     def retire(self, keys: Iterable[str], reason: str = "retry") -> int:
         """Remove the stored rows (runs, curves, queries) of these experiments: they become pending again."""
+        keys = list(keys)
+        for attempt in range(50):
+            try:
+                return self._retire_once(keys, reason)
+            except parts.PartsBusy:  # another runner is retiring the same parts: let it finish, then re-read
+                time.sleep(0.05 + 0.05 * attempt)
+        raise StoreError(
+            f"{self.root}: parts stay busy (locked in journal/); run `algrid store verify --repair`"
+        )
+
+    def _retire_once(self, keys: list[str], reason: str) -> int:
         keys = pa.array(sorted(set(keys)), pa.string())
         if len(keys) == 0:
             return 0

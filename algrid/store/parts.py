@@ -205,8 +205,78 @@ def recover_journals(root: Path, force: bool = False) -> list[str]:
     return done
 
 
+class PartsBusy(Exception):
+    """Another process is replacing (or has just replaced) one of the parts: re-read and try again."""
+
+
+def _lock_payload() -> bytes:
+    return json.dumps({"host": socket.gethostname(), "pid": os.getpid(), "created": time.time()}).encode()
+
+
+def _lock_stale(path: Path) -> bool:
+    try:
+        info = json.loads(path.read_text() or "{}")
+    except FileNotFoundError:
+        return False
+    except (OSError, ValueError):
+        info = {}
+    return _owner_dead(info) if info else time.time() - path.stat().st_mtime > STALE_JOURNAL_S
+
+
+def _lock_parts(root: Path, ids: list[str]) -> list[Path]:
+    """Exclusive locks (O_EXCL files ``journal/<id>.lock``) on parts about to be replaced.
+
+    Without them two processes replacing the same part (two runners retiring the same failed rows) would each add a
+    copy of the part's other rows. A lock whose owner died is taken over; then the parts must still be live.
+    """
+    jdir = _journal_dir(root)
+    jdir.mkdir(exist_ok=True)
+    taken: list[Path] = []
+    try:
+        for part_id in sorted(set(ids)):
+            path = jdir / f"{part_id}.lock"
+            for attempt in range(2):
+                try:
+                    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+                except FileExistsError:
+                    if attempt == 0 and _lock_stale(path):
+                        grave = jdir / f".stale-{part_id}-{uuid.uuid4().hex[:8]}"
+                        try:
+                            os.rename(path, grave)
+                            grave.unlink()
+                        except FileNotFoundError:
+                            pass
+                        continue
+                    raise PartsBusy(part_id) from None
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(_lock_payload())
+                taken.append(path)
+                break
+        recover_journals(root)  # a dead owner's committed journal may still list these parts
+        live = _list_ids(root / "runs")
+        gone = [i for i in ids if i not in live]
+        if gone:
+            raise PartsBusy(gone[0])
+        return taken
+    except BaseException:
+        for path in taken:
+            path.unlink(missing_ok=True)
+        raise
+
+
 def replace_parts(root: Path, remove: list[str], add: list[dict[str, pa.Table]], reason: str) -> list[str]:
-    """Atomically (for readers) replace committed parts ``remove`` by new triples ``add``; returns the new ids."""
+    """Atomically (for readers) replace committed parts ``remove`` by new triples ``add``; returns the new ids.
+
+    Raises PartsBusy if another process is replacing one of them (the caller re-reads and retries)."""
+    locks = _lock_parts(root, remove)
+    try:
+        return _replace_locked(root, remove, add, reason)
+    finally:
+        for path in locks:
+            path.unlink(missing_ok=True)
+
+
+def _replace_locked(root: Path, remove: list[str], add: list[dict[str, pa.Table]], reason: str) -> list[str]:
     add_ids = [new_part_id() for _ in add]
     for part_id, tables in zip(add_ids, add, strict=True):
         for kind in COMMIT_ORDER:
@@ -231,7 +301,7 @@ def replace_parts(root: Path, remove: list[str], add: list[dict[str, pa.Table]],
     for part_id in add_ids:  # the last runs rename commits the transaction
         publish(root, "runs", part_id)
     _unlink_parts(root, remove)
-    (jdir / name).unlink()
+    (jdir / name).unlink(missing_ok=True)  # a concurrent recover_journals may have finished it for us
     return add_ids
 
 

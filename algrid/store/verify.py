@@ -223,7 +223,7 @@ def drop_rows(store: Store, drop: dict[str, list[str]], reason: str) -> int:
         if tables["runs"].num_rows:
             add.append(tables)
     if remove:
-        parts.replace_parts(store.root, remove, add, reason=reason)
+        parts.replace_parts(store.root, remove, add, reason=reason)  # PartsBusy: a runner is replacing them
     return n
 
 
