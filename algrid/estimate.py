@@ -218,6 +218,7 @@ class _LearnerCost:
     proba: float  # pool predictions of cycles 1..C-1
     work: float  # sum over queries of (fit on the labelled set + pool prediction): one unit of learner_work
     n_cycles: int
+    classes: int
 
 
 def _learner_cost(
@@ -234,6 +235,7 @@ def _learner_cost(
         proba=float(proba[1:].sum()),
         work=float(work.sum()),
         n_cycles=len(n),
+        classes=shape.classes,
     )
 
 
@@ -271,7 +273,10 @@ def experiment_cpu_seconds(
     shared = learner_cost.cycle0 + (learner_cost.proba0 if group_proba else 0.0)
     t = shared / group_size
     t += learner_cost.cycles + (learner_cost.proba if needs else 0.0)
-    t += own + float(law.get("learner_work", 0.0)) * learner_cost.work
+    work = float(law.get("learner_work", 0.0)) * (learner_cost.classes / 2.0) ** float(
+        law.get("learner_work_k", 0.0)
+    )
+    t += own + work * learner_cost.work
     t += cal.overhead.get("per_cycle", 0.0) * learner_cost.n_cycles + cal.overhead.get("per_experiment", 0.0)
     return t * cal.scale * cal.learner_scale.get(learner, 1.0) * cal.strategy_scale.get(pair, 1.0)
 
@@ -280,8 +285,12 @@ def experiment_cpu_seconds(
 
 
 def _per_setting(grid: Grid, cal: Calibration):
-    """Yield (dataset, learner, batch_size, pair, experiments, cpu_seconds_each) for every distinct setting."""
+    """Yield (dataset, learner, batch_size, pair, experiments, cpu_seconds_each, capped) per distinct setting.
+
+    An experiment cannot cost more than the grid's ``timeout_s`` (the runner kills it then): costs are capped.
+    """
     settings = grid.settings
+    limit = float(settings.get("timeout_s") or math.inf)
     cycles, test_size = int(settings["cycles"]), float(settings["test_size"])
     shapes: dict[str, _Shape] = {}
     for rect in grid.subrects:
@@ -305,7 +314,7 @@ def _per_setting(grid: Grid, cal: Calibration):
                             each = experiment_cpu_seconds(
                                 cal, lc, p, own[p], learner, group_size, group_proba
                             )
-                            yield ds, learner, int(batch), p, repeat, each
+                            yield ds, learner, int(batch), p, repeat, min(each, limit), each > limit
 
 
 def estimate_grid(grid: Grid, cal: Calibration | None = None) -> dict[str, Any]:
@@ -327,7 +336,10 @@ def estimate_grid(grid: Grid, cal: Calibration | None = None) -> dict[str, Any]:
     }
     total_s, total_n = 0.0, 0
     uncalibrated: set[str] = set()
-    for ds, learner, batch, pair, count, each in _per_setting(grid, cal):
+    capped: dict[str, int] = defaultdict(int)
+    for ds, learner, batch, pair, count, each, over in _per_setting(grid, cal):
+        if over:
+            capped[pair] += count
         strategy, _, impl = pair.partition("@")
         if pair not in cal.strategies:
             uncalibrated.add(pair)
@@ -358,6 +370,11 @@ def estimate_grid(grid: Grid, cal: Calibration | None = None) -> dict[str, Any]:
             for name, (n, s) in sorted(acc.items(), key=lambda kv: -kv[1][1])
         }
     out["uncalibrated_pairs"] = sorted(uncalibrated)
+    out["timeout_s"] = float(grid.settings.get("timeout_s") or 0) or None
+    out["capped_by_timeout"] = {
+        "experiments": int(sum(capped.values())),
+        "per_pair": dict(sorted(capped.items())),
+    }
     out["calibration"] = {
         "source": cal.source,
         "cpu": cal.machine.get("cpu"),
@@ -367,7 +384,8 @@ def estimate_grid(grid: Grid, cal: Calibration | None = None) -> dict[str, Any]:
     }
     out["assumptions"] = (
         "one thread per experiment; cycle-0 fit shared per work group (engine cache); other cache hits not "
-        "counted (upper bound); cost laws fitted on synthetic data (see docs/performance.md)"
+        "counted (upper bound); an experiment costs at most timeout_s (the runner kills it); cost laws fitted on "
+        "synthetic data (see docs/performance.md)"
     )
     return out
 

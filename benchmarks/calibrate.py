@@ -190,7 +190,7 @@ def _query_ctx(spec, learner: str, p: int, b: int, d: int, k: int, seed: int):
 def measure_strategy(spec, seed: int = 0, budget_s: float = 8.0) -> dict[str, Any] | None:
     """Query cost of one (strategy, implementation) pair; learner_work from gnb (cheap) vs rf (costly) fits."""
     rows: dict[str, list[float]] = {"p": [], "batch": [], "d": [], "k": [], "t": []}
-    work_gap: list[tuple[float, float]] = []
+    work_gap: list[tuple[float, int]] = []
     started = time.process_time()
     for k in Q_K:
         if spec.binary_only and k != 2:
@@ -219,13 +219,14 @@ def measure_strategy(spec, seed: int = 0, budget_s: float = 8.0) -> dict[str, An
                     rows["k"].append(k)
                     rows["t"].append(t_cheap)
                     if p == Q_POOL[1] and d == Q_D[0] and (spec.uses_oracle or _fits_models(spec)):
-                        work_gap.append((timed("rf") - t_cheap, b))
+                        work_gap.append((timed("rf") - t_cheap, k))
     names = ["p", "batch", "d"] + (["k"] if len(set(rows["k"])) > 1 else [])
     law = fit_power_law({k: np.array(v) for k, v in rows.items()}, np.array(rows["t"]), names)
     law.setdefault("k", 0.0)
     law["learner_work"] = 0.0
+    law["learner_work_k"] = 0.0
     if work_gap:
-        law["learner_work"] = _learner_work(work_gap)
+        law["learner_work"], law["learner_work_k"] = _learner_work(work_gap)
     law["needs_proba"] = bool(spec.needs_proba)
     return law
 
@@ -237,15 +238,28 @@ def _fits_models(spec) -> bool:
     )
 
 
-def _learner_work(gaps: list[tuple[float, float]]) -> float:
-    """How many (fit on the labelled set + predict over the pool) of an rf one query costs, from the rf-gnb gap."""
+def _learner_work(gaps: list[tuple[float, int]]) -> tuple[float, float]:
+    """Learner work of one query, in units of (rf fit on the labelled set + rf predict over the pool).
+
+    From the rf-minus-gnb time gap, per number of classes k: returns (units at k=2, exponent in k/2), because
+    strategies such as expected error reduction fit one model per candidate label.
+    """
     from algrid.learners import make_al_learner
 
-    X, y = _data(Q_LABELED, Q_D[0], 2, 0)
-    Xp, _ = _data(Q_POOL[1], Q_D[0], 2, 1)
-    rf = make_al_learner("rf", 0, np.arange(2))
-    unit = _cpu(lambda: rf.fit(X, y), min_time=0.1) + _cpu(lambda: rf.predict_proba(Xp), min_time=0.1)
-    return round(max(float(np.median([g for g, _ in gaps])) / unit, 0.0), 3)
+    per_k: dict[int, float] = {}
+    for k in sorted({k for _, k in gaps}):
+        X, y = _data(Q_LABELED, Q_D[0], k, 0)
+        Xp, _ = _data(Q_POOL[1], Q_D[0], k, 1)
+        rf = make_al_learner("rf", 0, np.arange(k))
+        unit = _cpu(lambda rf=rf, X=X, y=y: rf.fit(X, y), min_time=0.1)
+        unit += _cpu(lambda rf=rf, Xp=Xp: rf.predict_proba(Xp), min_time=0.1)
+        per_k[k] = max(float(np.median([g for g, kk in gaps if kk == k])) / unit, 0.0)
+    ks = sorted(per_k)
+    base = per_k[ks[0]]
+    exponent = 0.0
+    if len(ks) > 1 and base > 0 and per_k[ks[-1]] > 0:
+        exponent = float(np.log(per_k[ks[-1]] / base) / np.log(ks[-1] / ks[0]))
+    return round(base, 3), round(min(max(exponent, 0.0), 2.0), 3)
 
 
 def loop_overhead() -> dict[str, float]:

@@ -89,7 +89,9 @@ def test_constant_costs_make_the_estimate_affine_in_cycles(tmp_path):
     """With size-independent costs, each extra cycle adds the same amount (as long as the pool lasts)."""
     flat = {"a": 0.01, "b": 0.0, "n": 0.0, "d": 0.0, "k": 0.0}
     calib = {
-        "learners": {name: {"fit": flat, "predict": {**flat, "a": 0.0, "call": 0.003}} for name in ("rf", "svm_rbf")},
+        "learners": {
+            name: {"fit": flat, "predict": {**flat, "a": 0.0, "call": 0.003}} for name in ("rf", "svm_rbf")
+        },
         "strategies": {},
         "default_strategy": {"a": 0.002, "b": 0.0, "p": 0.0, "batch": 0.0, "d": 0.0},
         "overhead": {"per_cycle": 0.0, "per_experiment": 0.0},
@@ -208,3 +210,12 @@ def test_text_output_and_bad_inputs(tmp_path):
     broken = _write(tmp_path, {**_doc(), "cycles": 0}, "broken.yaml")
     res = CliRunner().invoke(main, ["grid", "estimate", str(broken)])
     assert res.exit_code == 2 and "cycles" in res.output
+
+
+def test_costs_are_capped_by_the_timeout():
+    """The runner kills an experiment at timeout_s, so none can cost more CPU than that."""
+    grid = grid_from_dict({**_doc(), "timeout_s": 0.001})
+    data = estimate_grid(grid)
+    assert data["capped_by_timeout"]["experiments"] == len(grid)
+    assert data["cpu_hours"] == pytest.approx(len(grid) * 0.001 / 3600)
+    assert estimate_grid(grid_from_dict(_doc()))["capped_by_timeout"]["experiments"] == 0
