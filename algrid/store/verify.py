@@ -52,73 +52,28 @@ class VerifyReport:
         return d
 
 
-def _check_parts(store: Store, snap: parts.Snapshot, report: VerifyReport) -> dict[str, dict[str, pa.Table]]:
-    """Read every committed part completely; returns the readable ones by id."""
-    good: dict[str, dict[str, pa.Table]] = {}
-    for pid in snap.committed:
-        tables = {}
-        for kind in parts.KINDS:
-            path = parts.part_path(store.root, kind, pid)
-            rel = path.relative_to(store.root)
-            try:
-                t = pq.read_table(path)
-                t = conform(t, kind)
-                t.validate(full=True)
-                tables[kind] = t
-            except FileNotFoundError:
-                report.problem(f"missing part {rel} (its runs part is committed)")
-            except Exception as exc:  # noqa: BLE001 - any failure means an unreadable part
-                msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                report.problem(f"unreadable part {rel}: {msg}")
-        if len(tables) == len(parts.KINDS):
-            good[pid] = tables
-        else:
-            report.bad_parts.append(pid)
-    report.parts = len(snap.committed)
-    orphans = sum(len(v) for v in snap.orphans.values())
-    if orphans:
-        report.notes.append(
-            f"{orphans} uncommitted (orphan) curves/queries parts: ignored; `algrid store compact` removes them"
-        )
-    if snap.journals:
-        report.notes.append(f"{len(snap.journals)} journal(s) of an unfinished replace/compact present")
-    return good
+#: Curve rows checked per batch: verify holds one batch of parts in memory, plus the runs of the whole store.
+_BATCH_ROWS = 2_000_000
+_RUN_COLS = ["exp_key", "status", "cycles_done", "finished_at", *DIMENSIONS]
 
 
-def _check_rows(good: dict[str, dict[str, pa.Table]], grids: list, report: VerifyReport) -> None:
+def _tagged(tables: dict[str, dict[str, pa.Table]], kind: str, cols: list[str]) -> pa.Table:
+    ts = [
+        t[kind].select(cols).append_column("part", pa.array([pid] * t[kind].num_rows, pa.string()))
+        for pid, t in tables.items()
+    ]
+    if not ts:
+        return SCHEMAS[kind].empty_table().select(cols).append_column("part", pa.array([], pa.string()))
+    return pa.concat_tables(ts, promote_options="permissive")
+
+
+def _check_batch(batch: dict[str, dict[str, pa.Table]], report: VerifyReport) -> pa.Table:
+    """Within each part: every run row has cycles 0..cycles_done of curves and queries, and nothing else is there."""
     con = duckdb.connect()
-
-    def tagged(kind: str, cols: list[str]) -> pa.Table:
-        ts = [
-            t[kind].select(cols).append_column("part", pa.array([pid] * t[kind].num_rows, pa.string()))
-            for pid, t in good.items()
-        ]
-        if not ts:
-            return SCHEMAS[kind].empty_table().select(cols).append_column("part", pa.array([], pa.string()))
-        return pa.concat_tables(ts, promote_options="permissive")
-
-    runs = tagged("runs", ["exp_key", "status", "cycles_done", "finished_at", *DIMENSIONS])
+    runs = _tagged(batch, "runs", _RUN_COLS)
     con.register("runs", runs)
-    con.register("curves", tagged("curves", ["exp_key", "cycle"]))
-    con.register("queries", tagged("queries", ["exp_key", "cycle"]))
-    report.experiments = con.execute("SELECT count(DISTINCT exp_key) FROM runs").fetchall()[0][0]
-
-    dups = con.execute(
-        """
-        SELECT exp_key, part, row_number() OVER (PARTITION BY exp_key ORDER BY
-               CASE status::VARCHAR WHEN 'ok' THEN 0 WHEN 'timeout' THEN 1 ELSE 2 END, finished_at, part) AS rk,
-               count(*) OVER (PARTITION BY exp_key) AS n
-        FROM runs QUALIFY n > 1
-        """
-    ).fetchall()
-    if dups:
-        keys = sorted({k for k, _, _, _ in dups})
-        report.problem(f"{len(keys)} exp_key(s) stored more than once, e.g. {', '.join(keys[:_EXAMPLES])}")
-        for key, part, rk, _ in dups:
-            if rk > 1:
-                report.drop.setdefault(part, []).append(key)
-
     for kind in ("curves", "queries"):
+        con.register(kind, _tagged(batch, kind, ["exp_key", "cycle"]))
         bad = con.execute(
             f"""
             SELECT r.exp_key, r.part, r.cycles_done, coalesce(c.n, 0), c.lo, c.hi FROM runs r
@@ -140,7 +95,68 @@ def _check_rows(good: dict[str, dict[str, pa.Table]], grids: list, report: Verif
         ).fetchall()[0][0]
         if extra:
             report.problem(f"{extra} {kind} row(s) inside committed parts belong to no run row of their part")
+    return runs
 
+
+def _check_parts(store: Store, snap: parts.Snapshot, report: VerifyReport) -> pa.Table:
+    """Read every committed part completely and check it; returns the run rows (tagged with their part)."""
+    runs: list[pa.Table] = []
+    batch: dict[str, dict[str, pa.Table]] = {}
+    rows = 0
+    for pid in snap.committed:
+        tables = {}
+        for kind in parts.KINDS:
+            path = parts.part_path(store.root, kind, pid)
+            rel = path.relative_to(store.root)
+            try:
+                t = pq.read_table(path)
+                t = conform(t, kind)
+                t.validate(full=True)
+                tables[kind] = t
+            except FileNotFoundError:
+                report.problem(f"missing part {rel} (its runs part is committed)")
+            except Exception as exc:  # noqa: BLE001 - any failure means an unreadable part
+                msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                report.problem(f"unreadable part {rel}: {msg}")
+        if len(tables) != len(parts.KINDS):
+            report.bad_parts.append(pid)
+            continue
+        batch[pid] = tables
+        rows += tables["curves"].num_rows + tables["queries"].num_rows
+        if rows >= _BATCH_ROWS:
+            runs.append(_check_batch(batch, report))
+            batch, rows = {}, 0
+    runs.append(_check_batch(batch, report))
+    report.parts = len(snap.committed)
+    orphans = sum(len(v) for v in snap.orphans.values())
+    if orphans:
+        report.notes.append(
+            f"{orphans} uncommitted (orphan) curves/queries parts: ignored; `algrid store compact` removes them"
+        )
+    if snap.journals:
+        report.notes.append(f"{len(snap.journals)} journal(s) of an unfinished replace/compact present")
+    return pa.concat_tables(runs, promote_options="permissive")
+
+
+def _check_rows(runs: pa.Table, grids: list, report: VerifyReport) -> None:
+    """Across the store: no exp_key twice; every experiment in a grid of the store, with matching dimensions."""
+    con = duckdb.connect()
+    con.register("runs", runs)
+    report.experiments = con.execute("SELECT count(DISTINCT exp_key) FROM runs").fetchall()[0][0]
+    dups = con.execute(
+        """
+        SELECT exp_key, part, row_number() OVER (PARTITION BY exp_key ORDER BY
+               CASE status::VARCHAR WHEN 'ok' THEN 0 WHEN 'timeout' THEN 1 ELSE 2 END, finished_at, part) AS rk,
+               count(*) OVER (PARTITION BY exp_key) AS n
+        FROM runs QUALIFY n > 1
+        """
+    ).fetchall()
+    if dups:
+        keys = sorted({k for k, _, _, _ in dups})
+        report.problem(f"{len(keys)} exp_key(s) stored more than once, e.g. {', '.join(keys[:_EXAMPLES])}")
+        for key, part, rk, _ in dups:
+            if rk > 1:
+                report.drop.setdefault(part, []).append(key)
     if grids:
         _check_membership(runs, grids, report)
 
@@ -234,13 +250,13 @@ def verify(store_dir: str | Path, repair: bool = False) -> VerifyReport:
     if repair:
         report.repaired += parts.recover_journals(store.root)
     snap = store.snapshot()
-    good = _check_parts(store, snap, report)
+    runs = _check_parts(store, snap, report)
     try:
         grids = store.grids()
     except Exception as exc:  # noqa: BLE001 - a grid that no longer loads (renamed strategy, ...) is a finding
         report.problem(f"cannot load the store's grid: {exc}")
         grids = []
-    _check_rows(good, grids, report)
+    _check_rows(runs, grids, report)
     if not repair or report.ok:
         return report
     for pid in report.bad_parts:
