@@ -33,7 +33,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -169,7 +169,6 @@ class SlurmOptions:
     setup: tuple[str, ...] = ()
     jobs: int | None = None  # `algrid run --jobs`; default cpus_per_task
     retry_failed: bool = False
-    extra_sbatch: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -363,6 +362,19 @@ def _write_jobs(store_dir: Path, jobs: list[dict[str, Any]]) -> None:
     os.replace(tmp, path)
 
 
+def _append_job(store_dir: Path, record: dict[str, Any]) -> None:
+    """Append one submission to jobs.json under a lock (two submitters must not lose each other's record)."""
+    import fcntl
+
+    lock_path = log_dir(store_dir) / ".jobs.lock"
+    with open(lock_path, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            _write_jobs(store_dir, [*_read_jobs(store_dir), record])
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def recorded_jobs(store_dir: str | Path) -> list[dict[str, Any]]:
     """Submissions recorded in ``<store>/slurm/jobs.json``, oldest first."""
     return _read_jobs(Path(store_dir))
@@ -414,8 +426,8 @@ def submit(
     if not job_id.isdigit():
         raise SlurmError(f"sbatch returned an unexpected job id {proc.stdout.strip()!r}")
     sub.job_id = job_id
-    jobs = _read_jobs(store_abs)
-    jobs.append(
+    _append_job(
+        store_abs,
         {
             "job_id": job_id,
             "n_shards": n_shards,
@@ -425,9 +437,8 @@ def submit(
             "log_pattern": str(logs / f"{job_name}-{job_id}_%a.out"),
             "retry_failed": options.retry_failed,
             "submitted_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        }
+        },
     )
-    _write_jobs(store_abs, jobs)
     return sub
 
 
@@ -470,7 +481,11 @@ def _job_tasks(job_id: str) -> dict[int, dict[str, str]] | None:
         if rec.get("ArrayJobId") != str(job_id) or "ArrayTaskId" not in rec:
             continue
         state = rec.get("JobState", "UNKNOWN")
-        for t in parse_array_spec(rec["ArrayTaskId"]):
+        try:
+            ids = parse_array_spec(rec["ArrayTaskId"])
+        except ValueError:  # a format this parser does not know: leave those tasks UNKNOWN
+            continue
+        for t in ids:
             tasks[t] = {"state": state, "exit_code": rec.get("ExitCode", ""), "reason": rec.get("Reason", "")}
     return tasks
 
