@@ -391,3 +391,29 @@ def test_analysis_scripts(simple, script, args, expect):
     )
     assert proc.returncode == 0, proc.stderr
     assert expect(json.loads(proc.stdout))
+
+
+def test_tau_matrix_matches_scipy():
+    from scipy import stats
+
+    from algrid.analysis.leaderboard import kendall, tau_matrix
+
+    rng = np.random.default_rng(1)
+    idents = [(f"s{i}", "native") for i in range(9)]
+    boards = []
+    for _ in range(5):
+        ranks = rng.integers(1, 5, size=len(idents)).astype(float)  # plenty of ties
+        boards.append(
+            pd.DataFrame({"strategy": [s for s, _ in idents], "implementation": "native", "mean_rank": ranks})
+        )
+    boards.append(boards[0].assign(mean_rank=1.0))  # a board tying everything
+    m = tau_matrix(boards)
+    for i in range(len(boards)):
+        for j in range(len(boards)):
+            expected = kendall(boards[i], boards[j])
+            assert m[i, j] == pytest.approx(expected), (i, j)
+    x, y = boards[0]["mean_rank"], boards[1]["mean_rank"]
+    assert m[0, 1] == pytest.approx(stats.kendalltau(x, y).statistic)
+    # boards over different identities fall back to pairwise matching
+    partial = [boards[0], boards[1].iloc[:5]]
+    assert tau_matrix(partial)[0, 1] == pytest.approx(kendall(boards[0], boards[1].iloc[:5]))

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from algrid.analysis.leaderboard import clean, dataset_means, kendall, rank_means, records
+from algrid.analysis.leaderboard import clean, dataset_means, rank_means, records, tau_matrix
 from algrid.analysis.source import IDENTITY, QueryError, StoreData
 from algrid.analysis.values import Values, build_values
 from algrid.results import DIMENSIONS
@@ -55,35 +55,56 @@ def _pearson(x: np.ndarray, y: np.ndarray) -> tuple[float | None, int]:
     return float(np.corrcoef(a, b)[0, 1]), n
 
 
+def _corrcoef(w: np.ndarray) -> np.ndarray:
+    """Column correlations with BLAS on one thread: a multi-threaded BLAS next to DuckDB's threads on a busy
+    2-core machine was measured 30x slower for this small product."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        return np.corrcoef(w.T)
+    with threadpool_limits(1):
+        return np.corrcoef(w.T)
+
+
 def _mean(values: list) -> float | None:
     v = [x for x in values if x is not None]
     return float(np.mean(v)) if v else None
 
 
-def _jaccard(
-    store: StoreData, vals: Values, param: str, values: list, others: list[str], blocks: int
-) -> dict:
-    """Mean Jaccard overlap of selected samples per pair of values, over a deterministic sample of blocks."""
+def _jaccard_sample(store: StoreData, vals: Values, param: str, blocks: int) -> pd.DataFrame | None:
+    """(block, val, exp_key) for a deterministic sample of at most ``blocks`` blocks with >= 2 values of P."""
     if not store.has_queries or blocks <= 0 or param == "dataset":
-        return {}
-    o = ", ".join(others)
-    sample = store.sql(
+        return None
+    o = ", ".join(d for d in DIMENSIONS if d != param)
+    return store.sql(
         f"""WITH b AS (SELECT {o} FROM {vals.table} WHERE NOT missing GROUP BY {o} HAVING count(DISTINCT {param}) >= 2
                        ORDER BY hash({o}) LIMIT {int(blocks)})
             SELECT dense_rank() OVER (ORDER BY {o}) AS block, CAST(v.{param} AS VARCHAR) AS val, v.exp_key
             FROM {vals.table} v SEMI JOIN b USING ({o}) WHERE NOT v.missing"""
     ).df()
-    if sample.empty:
+
+
+def fetch_selected(store: StoreData, keys: list[str]) -> dict[str, set[int]]:
+    """Samples selected in cycles >= 1 per experiment (one scan of the queries parts for all keys).
+
+    Reading the ``selected`` lists dominates the cost, so callers batch every key they need into one call."""
+    if not keys or not store.has_queries:
         return {}
-    store.con.register("jaccard_keys", sample[["exp_key"]])
+    store.con.register("jaccard_keys", pd.DataFrame({"exp_key": sorted(set(keys))}))
     try:
-        sets = store.sql(
+        rows = store.sql(
             "SELECT exp_key, list_distinct(flatten(list(selected))) AS ids FROM queries_raw "
             "SEMI JOIN jaccard_keys USING (exp_key) WHERE cycle >= 1 GROUP BY exp_key"
         ).fetchall()
     finally:
         store.con.unregister("jaccard_keys")
-    ids = {k: set(v) for k, v in sets}
+    return {k: set(v) for k, v in rows}
+
+
+def _jaccard(sample: pd.DataFrame | None, ids: dict[str, set[int]], values: list) -> dict:
+    """Jaccard overlaps per pair of values (as strings), over the sampled blocks."""
+    if sample is None or sample.empty:
+        return {}
     sample = sample[sample["exp_key"].isin(ids)]
     out: dict[tuple[str, str], list[float]] = {}
     for _, grp in sample.groupby("block"):
@@ -96,6 +117,21 @@ def _jaccard(
     return out
 
 
+def _boards_from_columns(per: pd.DataFrame, identity: tuple[str, ...], cols: list[str]) -> list[pd.DataFrame]:
+    """One leaderboard per value column at once (same result as rank_means per column, one groupby each way)."""
+    ranks = per.groupby("dataset", observed=True)[cols].rank(ascending=False, method="average")
+    ranks[list(identity)] = per[list(identity)]
+    mean_rank = ranks.groupby(list(identity), observed=True)[cols].mean()
+    mean_value = per.groupby(list(identity), observed=True)[cols].mean()
+    boards = []
+    for c in cols:
+        b = pd.DataFrame({"mean_rank": mean_rank[c], "mean_value": mean_value[c]}).reset_index()
+        boards.append(
+            b.sort_values(["mean_rank", "mean_value"], ascending=[True, False]).reset_index(drop=True)
+        )
+    return boards
+
+
 def impact(
     store: StoreData,
     param: str,
@@ -106,8 +142,11 @@ def impact(
     vals: Values | None = None,
     full: pd.DataFrame | None = None,
     jaccard_blocks: int = 200,
+    selected: dict[str, set[int]] | None = None,
 ) -> dict[str, Any]:
-    """Impact of one hyperparameter (JSON-ready dict; see the module docstring for the keys)."""
+    """Impact of one hyperparameter (JSON-ready dict; see the module docstring for the keys).
+
+    ``selected``: selections already fetched for this sample (impact_all fetches all parameters' in one scan)."""
     check_param(param)
     vals = vals or build_values(store, metric, summary, missing)
     identity = tuple(d for d in IDENTITY if d != param)
@@ -170,10 +209,7 @@ def impact(
             f"SELECT {gsel}{ident}, count(*) AS n, {', '.join(f'avg(c{i}) AS v{i}' for i in range(k))} "
             f"FROM {wide} WHERE {cond} GROUP BY ALL"
         ).df()
-        boards = [
-            rank_means(per.rename(columns={f"v{i}": "value"})[["dataset", *identity, "value", "n"]], identity)
-            for i in range(k)
-        ]
+        boards = _boards_from_columns(per, identity, [f"v{i}" for i in range(k)])
     else:
         per = store.sql(
             f"SELECT {gsel}{ident}, CAST({param} AS VARCHAR) AS val, avg(value) AS value, count(*) AS n "
@@ -191,7 +227,8 @@ def impact(
     mean_per = dict(
         store.sql(f"SELECT CAST({param} AS VARCHAR), avg(value) FROM {vals.table} GROUP BY 1").fetchall()
     )
-    taus_all = [kendall(b, full, identity) for b in boards]
+    taus = tau_matrix([*boards, full], identity)
+    taus_all = [None if np.isnan(t) else float(t) for t in taus[:k, k]]
     result["per_value"] = [
         clean(
             {
@@ -204,17 +241,25 @@ def impact(
         )
         for v, t, b in zip(values, taus_all, boards, strict=True)
     ]
-    jac = _jaccard(store, vals, param, values, others, jaccard_blocks)
+    sample = _jaccard_sample(store, vals, param, jaccard_blocks)
+    if selected is not None:
+        ids = selected
+    else:
+        ids = fetch_selected(store, list(sample["exp_key"])) if sample is not None else {}
+    jac = _jaccard(sample, ids, values)
     pairs = []
+    dense = None
+    if len(w) >= 2 and not np.isnan(w).any() and (np.ptp(w, axis=0) > 0).all():
+        dense = _corrcoef(w)  # complete grid: all pairs at once
     for i, j in itertools.combinations(range(k), 2):
-        r, n = _pearson(w[:, i], w[:, j])
+        r, n = (float(dense[i, j]), len(w)) if dense is not None else _pearson(w[:, i], w[:, j])
         jl = jac.get((str(values[i]), str(values[j])), [])
         pairs.append(
             clean(
                 {
                     "a": values[i],
                     "b": values[j],
-                    "kendall_tau": kendall(boards[i], boards[j], identity),
+                    "kendall_tau": None if np.isnan(taus[i, j]) else float(taus[i, j]),
                     "pearson": r,
                     "n_matched": n,
                     "jaccard": float(np.mean(jl)) if jl else None,
@@ -242,13 +287,18 @@ def impact_all(
     """Every hyperparameter with at least two values, ranked by influence (variance_share, then 1 - tau)."""
     vals = build_values(store, metric, summary, missing)
     full = rank_means(dataset_means(store, vals))
-    rows, skipped = [], []
+    rows, skipped, params = [], [], []
     for param in PARAMS:
         n_values = store.sql(f"SELECT count(DISTINCT {param}) FROM {vals.table}").fetchone()[0]
-        if n_values < 2:
-            skipped.append(param)
-            continue
-        r = impact(store, param, vals=vals, full=full, jaccard_blocks=jaccard_blocks)
+        (params if n_values >= 2 else skipped).append((param, n_values) if n_values >= 2 else param)
+    keys: list[str] = []
+    for param, _ in params:
+        sample = _jaccard_sample(store, vals, param, jaccard_blocks)
+        if sample is not None:
+            keys += list(sample["exp_key"])
+    selected = fetch_selected(store, keys)
+    for param, n_values in params:
+        r = impact(store, param, vals=vals, full=full, jaccard_blocks=jaccard_blocks, selected=selected)
         rows.append(
             {
                 key: r[key]

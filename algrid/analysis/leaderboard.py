@@ -72,6 +72,38 @@ def kendall(a: pd.DataFrame, b: pd.DataFrame, identity: tuple[str, ...] = IDENTI
     return None if tau is None or math.isnan(tau) else float(tau)
 
 
+def tau_matrix(boards: list[pd.DataFrame], identity: tuple[str, ...] = IDENTITY) -> np.ndarray:
+    """Kendall tau-b between every pair of leaderboards (mean ranks), as a symmetric matrix.
+
+    Vectorised over all pairs when every board ranks the same identities (the usual case; many values of a
+    hyperparameter mean many pairs); otherwise pair by pair with `kendall`."""
+    keys = [tuple(r) for b in boards for r in b[list(identity)].itertuples(index=False)]
+    index = {k: i for i, k in enumerate(dict.fromkeys(keys))}
+    n_b, n_i = len(boards), len(index)
+    ranks = np.full((n_b, n_i), np.nan)
+    for bi, b in enumerate(boards):
+        cols = [index[tuple(r)] for r in b[list(identity)].itertuples(index=False)]
+        ranks[bi, cols] = b["mean_rank"].to_numpy(float)
+    out = np.full((n_b, n_b), np.nan)
+    if n_i >= 2 and not np.isnan(ranks).any():
+        iu = np.triu_indices(n_i, 1)
+        sign = np.sign(ranks[:, iu[0]] - ranks[:, iu[1]])  # (boards, pairs of identities)
+        untied = (sign != 0).sum(axis=1).astype(float)
+        denom = np.sqrt(np.outer(untied, untied))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = (sign @ sign.T) / denom
+        const = untied == 0  # a board that ties everything: same convention as `kendall`
+        out[np.ix_(const, const)] = 1.0
+        out[np.ix_(const, ~const)] = 0.0
+        out[np.ix_(~const, const)] = 0.0
+        return out
+    for a in range(n_b):
+        for b in range(a, n_b):
+            t = kendall(boards[a], boards[b], identity)
+            out[a, b] = out[b, a] = np.nan if t is None else t
+    return out
+
+
 def clean(value: Any) -> Any:
     """JSON-safe scalars: numpy -> Python, NaN -> None."""
     if isinstance(value, dict):

@@ -61,8 +61,8 @@ def heatmap(means: pd.DataFrame, order: list[str], path: Path, metric: str) -> P
     """Datasets x strategies: colour = rank within the dataset (1 = best), text = mean value."""
     pivot = means.pivot_table(index="dataset", columns="label", values="value").reindex(columns=order)
     ranks = pivot.rank(axis=1, ascending=False, method="average")
-    h = max(2.5, 0.35 * len(pivot) + 1.5)
-    w = max(4.0, 0.7 * len(order) + 2.5)
+    h = max(3.0, 0.35 * len(pivot) + 2.0)
+    w = max(7.0, 0.6 * len(order) + 3.5)
     fig = Figure(figsize=(w, h))
     ax = fig.add_subplot(1, 1, 1)
     im = ax.imshow(ranks.to_numpy(dtype=float), cmap="RdYlGn_r", aspect="auto")
@@ -73,7 +73,7 @@ def heatmap(means: pd.DataFrame, order: list[str], path: Path, metric: str) -> P
             if not np.isnan(v):
                 ax.text(c, r, f"{v:.2f}", ha="center", va="center", fontsize=6)
     fig.colorbar(im, ax=ax, label="rank in dataset (1 = best)")
-    ax.set_title(f"{metric}: mean per dataset and strategy")
+    ax.set_title(f"{metric}: mean per dataset and strategy", fontsize=10)
     fig.tight_layout()
     return _save(fig, path)
 

@@ -133,17 +133,25 @@ def build_values(
     base = (
         f"{runs_part} UNION ALL SELECT exp_key, {dims}, 'pending' AS status, NULL::DOUBLE AS raw FROM pending"
     )
-    setting = ", ".join(SETTING_DIMENSIONS)
-    fill = {
-        "zero": "coalesce(raw, 0.0)",
-        "drop": "raw",
-        "penalty": f"coalesce(raw, min(raw) OVER (PARTITION BY {setting}), min(raw) OVER (PARTITION BY dataset), 0.0)",
-    }[missing]
+    fill = "coalesce(raw, 0.0)" if missing == "zero" else "raw"
     table = f"vals_{next(_counter)}"
     store.sql(
         f"CREATE TEMP TABLE {table} AS SELECT exp_key, {dims}, status, raw IS NULL AS missing, {fill} AS value "
         f"FROM ({base}) b"
     )
+    if missing == "penalty":
+        # Only the few missing rows change: aggregate + UPDATE is much cheaper than a window over every row.
+        on = " AND ".join(f"t.{d} = s.{d}" for d in SETTING_DIMENSIONS)
+        setting = ", ".join(SETTING_DIMENSIONS)
+        store.sql(
+            f"UPDATE {table} t SET value = s.m FROM (SELECT {setting}, min(value) AS m FROM {table} "
+            f"WHERE NOT missing GROUP BY ALL) s WHERE t.missing AND {on}"
+        )
+        store.sql(
+            f"UPDATE {table} t SET value = s.m FROM (SELECT dataset, min(value) AS m FROM {table} "
+            f"WHERE NOT missing GROUP BY ALL) s WHERE t.missing AND t.value IS NULL AND t.dataset = s.dataset"
+        )
+        store.sql(f"UPDATE {table} SET value = 0.0 WHERE missing AND value IS NULL")
     counts = dict(store.sql(f"SELECT status, count(*) FROM {table} WHERE missing GROUP BY status").fetchall())
     total = store.sql(f"SELECT count(*) FROM {table}").fetchone()[0]
     if missing == "drop":
