@@ -54,15 +54,18 @@ class ModelCache:
         self.misses = 0
         self.evictions = 0
 
-    def get(self, key: tuple) -> CacheEntry | None:
-        """The entry for ``key`` (marked most recently used), or None; counts a hit or a miss."""
+    def get(self, key: tuple, *, count: bool = True) -> CacheEntry | None:
+        """The entry for ``key`` (marked most recently used), or None; counts a hit or a miss unless ``count``
+        is False (oracle candidates: their lookups would drown the per-cycle hit rate)."""
         with self._lock:
             entry = self._data.get(key)
-            if entry is None:
-                self.misses += 1
-                return None
-            self._data.move_to_end(key)
-            self.hits += 1
+            if entry is not None:
+                self._data.move_to_end(key)
+            if count:
+                if entry is None:
+                    self.misses += 1
+                else:
+                    self.hits += 1
             return entry
 
     def put(self, key: tuple, entry: CacheEntry) -> None:

@@ -217,7 +217,7 @@ class _State:
         if not candidate:
             self.pending.clear()
         if entry is None and self.cache is not None:
-            entry = self.cache.get(key)
+            entry = self.cache.get(key, count=not candidate)
             if entry is not None:
                 return entry
         if entry is None:
