@@ -296,6 +296,9 @@ def test_slurm_array_run_equals_local_run(tmp_path, local_run):
     assert arr is not None and arr["n_shards"] == N_SHARDS
     assert arr["states"] == {"COMPLETED": N_SHARDS}, arr
     assert arr["active"] == 0
+    # `algrid status` shows the array's task states beside the store's counts
+    assert status["slurm"]["states"] == {"COMPLETED": N_SHARDS}, status.get("slurm")
+    assert status["slurm"]["jobs"][0]["job_id"] == job_id
 
 
 @pytest.mark.slurm
