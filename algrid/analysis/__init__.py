@@ -5,32 +5,27 @@
         print(leaderboard(store, metric="f1_weighted", summary="aulc", missing="zero")["rows"])
 
 Every function returns a JSON-ready dict (the CLI prints it with --json) that states how many experiments were
-missing and how they were treated. Names are imported lazily so that `import algrid.analysis` stays cheap
-(matplotlib is only loaded for the report).
+missing and how they were treated. matplotlib is only imported when a report is written.
 """
 
-from __future__ import annotations
+from algrid.analysis.impact import impact, impact_all
+from algrid.analysis.leaderboard import leaderboard
+from algrid.analysis.report import write_report
+from algrid.analysis.runtime import runtime
+from algrid.analysis.source import QueryError, StoreData, open_store
+from algrid.analysis.stability import stability
+from algrid.analysis.stats import compare, critical_difference
 
-import importlib
-from typing import Any
-
-_EXPORTS = {
-    "QueryError": "source",
-    "StoreData": "source",
-    "open_store": "source",
-    "leaderboard": "leaderboard",
-    "impact": "impact",
-    "impact_all": "impact",
-    "stability": "stability",
-    "compare": "stats",
-    "critical_difference": "stats",
-    "runtime": "runtime",
-    "write_report": "report",
-}
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(f"algrid.analysis.{_EXPORTS[name]}"), name)
-    raise AttributeError(f"module 'algrid.analysis' has no attribute {name!r}")
+__all__ = [
+    "QueryError",
+    "StoreData",
+    "compare",
+    "critical_difference",
+    "impact",
+    "impact_all",
+    "leaderboard",
+    "open_store",
+    "runtime",
+    "stability",
+    "write_report",
+]

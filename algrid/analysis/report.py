@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from algrid import __version__
-from algrid.analysis import plots
 from algrid.analysis.impact import impact_all
 from algrid.analysis.leaderboard import dataset_means, rank_means, records
 from algrid.analysis.runtime import runtime
@@ -65,6 +64,8 @@ def write_report(
     repeats: int = 20,
 ) -> Path:
     """Write DIR/index.html and DIR/*.png; returns the index path."""
+    from algrid.analysis import plots  # matplotlib: only when a report is written
+
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
