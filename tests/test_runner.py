@@ -123,7 +123,7 @@ def test_in_process_and_resume_skip(reference, grid_file, tmp_path):
 
 
 def test_timeout_failure_memory_do_not_stop_the_shard(tmp_path):
-    limit = 5.0
+    limit = 8.0
     grid_file = write_grid(
         tmp_path / "bad.yaml",
         name="bad",
@@ -137,7 +137,7 @@ def test_timeout_failure_memory_do_not_stop_the_shard(tmp_path):
     )
     store = tmp_path / "store"
     r = cli(
-        "run", str(grid_file), "--store", str(store), "--jobs", "2", "--memory-mb", "600", "--no-progress",
+        "run", str(grid_file), "--store", str(store), "--jobs", "2", "--memory-mb", "300", "--no-progress",
         env_extra={**plugin_env(), "ALGRID_TEST_HOG_MB": "1200"},
     )  # fmt: skip
     assert r.returncode == 0, r.stderr

@@ -37,8 +37,10 @@ from algrid.results import ExperimentResult
 
 #: Seconds a started worker may take to import the engine before it is considered broken.
 STARTUP_LIMIT_S = 300.0
-#: How often the parent checks deadlines and memory (seconds).
+#: How often the parent checks deadlines (seconds).
 POLL_S = 0.2
+#: How often it measures a busy worker's memory (reading /proc/<pid>/smaps costs a few ms).
+MEMORY_POLL_S = 1.0
 
 
 def load_plugins() -> list[str]:
@@ -167,14 +169,20 @@ class _Worker:
         self.running: _Running | None = None
         self.queue: deque[Task] = deque()
         self._ps = None
+        self.mem_checked_at = 0.0
 
-    def rss_mb(self) -> float:
+    def memory_mb(self) -> float:
+        """Memory unique to this worker (USS): what its experiments allocated, not the libraries it shares with the
+        zygote (those ~200 MiB of imports would otherwise count against every worker's cap). Falls back to RSS."""
         try:
             import psutil
 
             if self._ps is None:
                 self._ps = psutil.Process(self.pid)
-            return self._ps.memory_info().rss / 2**20
+            try:
+                return self._ps.memory_full_info().uss / 2**20
+            except (psutil.AccessDenied, AttributeError):
+                return self._ps.memory_info().rss / 2**20
         except Exception:  # noqa: BLE001 - process gone: nothing to measure
             return 0.0
 
@@ -368,8 +376,9 @@ class LocalPool:
         """Kill a worker that exceeded a limit or died; record its experiment. True if the worker is gone."""
         run = w.running
         assert run is not None
-        if self.memory_mb:
-            rss = w.rss_mb()
+        if self.memory_mb and now - w.mem_checked_at >= MEMORY_POLL_S:
+            w.mem_checked_at = now
+            rss = w.memory_mb()
             if rss > self.memory_mb:
                 w.kill()
                 on_result(
