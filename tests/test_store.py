@@ -243,6 +243,17 @@ def test_verify_detects_and_repair_quarantines_truncated_part(tmp_path, grid):
     assert runner.invoke(main, ["store", "verify", str(store.root)]).exit_code == 0
 
 
+def test_verify_reports_missing_curves_part_and_repair_makes_it_pending(tmp_path, grid):
+    store = Store.create_or_open(tmp_path / "s", grid)
+    fill(store, grid, range(4), flush_every=2)
+    victim = sorted((store.root / "curves").iterdir())[0]
+    victim.unlink()
+    rep = verify(store.root)
+    assert not rep.ok and any(victim.name in p and "missing part" in p for p in rep.problems)
+    rep = verify(store.root, repair=True)
+    assert rep.ok and store_status(store.root)["pending"] == 2
+
+
 def test_verify_detects_duplicates_and_missing_curves(tmp_path, grid):
     store = Store.create_or_open(tmp_path / "s", grid)
     fill(store, grid, [0, 1])
