@@ -329,13 +329,15 @@ def test_cancelled_task_is_completed_by_resubmit_missing(tmp_path, local_run):
     missing = sl.missing_shards(sl_grid(grid), store, n)
     assert 3 in missing and set(missing) <= {0, 3}, missing
 
-    proc = _algrid("slurm", str(grid), "--store", str(store), "--resubmit-missing")  # --shards from jobs.json
+    # --shards from jobs.json; --wait blocks until the array is done and fails unless every task completed
+    proc = _algrid("slurm", str(grid), "--store", str(store), "--resubmit-missing", "--wait")
     job2 = proc.stdout.strip()
+    assert f"({n} shards): COMPLETED {n}" in proc.stderr, proc.stderr  # every shard's latest task completed
     assert job2.isdigit() and job2 != job_id, proc.stdout + proc.stderr
     record = json.loads((store / "slurm" / "jobs.json").read_text())["jobs"][-1]
     assert record["job_id"] == job2 and sl.parse_array_spec(record["array"]) == missing
     assert record["retry_failed"] is True
-    sl.wait_for_job(job2, timeout_s=120)
+    assert not _tasks(job2)  # --wait returned only after the array left the queue
 
     _algrid("store", "verify", str(store))
     after = _status(store)
@@ -347,6 +349,22 @@ def test_cancelled_task_is_completed_by_resubmit_missing(tmp_path, local_run):
     again = _algrid("slurm", str(grid), "--store", str(store), "--resubmit-missing")
     assert again.stdout.strip() == "" and "nothing to resubmit" in again.stderr
     assert len(json.loads((store / "slurm" / "jobs.json").read_text())["jobs"]) == 2
+
+
+@pytest.mark.slurm
+def test_wait_fails_when_tasks_fail(tmp_path):
+    """`--wait` exits non-zero naming the failed states (here every task's --setup line exits 3)."""
+    _require_slurm()
+    grid = _write_grid(tmp_path)
+    store = tmp_path / "store"
+    proc = _algrid(
+        "slurm", str(grid), "--shards", "2", "--store", str(store), "--setup", "exit 3", "--wait", check=False
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert proc.stdout.strip().isdigit()
+    assert "FAILED" in proc.stderr and "--resubmit-missing" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert sl.array_status(store)["shards"]["1"]["exit_code"] == "3:0"
 
 
 def sl_grid(path: Path):

@@ -53,6 +53,11 @@ from algrid.backends import slurm as sl
     is_flag=True,
     help="Submit only the shards that still have pending or failed experiments (failed ones are retried).",
 )
+@click.option(
+    "--wait",
+    is_flag=True,
+    help="Block until the array has finished (polls squeue); exit 1 unless every task completed.",
+)
 def slurm(
     grid_file: str,
     n_shards: int | None,
@@ -67,6 +72,7 @@ def slurm(
     setup: tuple[str, ...],
     dry_run: bool,
     resubmit_missing: bool,
+    wait: bool,
 ) -> None:
     """Submit GRID's shards to SLURM as one array job; prints the job id.
 
@@ -127,3 +133,17 @@ def slurm(
         f"script {sub.script_path}; logs {sl.log_dir(store)}/",
         err=True,
     )
+    if wait:
+        sl.wait_for_job(sub.job_id)
+        status = sl.array_status(store)
+        if status is None:
+            raise sl.SlurmError(
+                f"job {sub.job_id} finished but SLURM no longer answers; see `algrid status {store}`"
+            )
+        click.echo(sl.format_array_status(status), err=True)
+        job = next(j for j in status["jobs"] if j["job_id"] == sub.job_id)
+        if set(job["states"]) != {"COMPLETED"}:
+            raise sl.SlurmError(
+                f"array job {sub.job_id} finished with {job['states']}; logs in {sl.log_dir(store)}/, "
+                "then `algrid slurm ... --resubmit-missing`"
+            )
