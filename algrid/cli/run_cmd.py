@@ -199,7 +199,11 @@ def compact(store_dir: str, min_age: float, as_json: bool) -> None:
 @store.command()
 @click.argument("store_dir", metavar="STORE", type=click.Path(file_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), required=True)
-@click.option("--out", type=click.Path(file_okay=False), help="Output directory [default: STORE/export].")
+@click.option(
+    "--out",
+    type=click.Path(),
+    help="Output directory [default: STORE/export], or a file name ending in .csv/.parquet.",
+)
 @click.option(
     "--table",
     "tables",

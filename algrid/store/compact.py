@@ -92,29 +92,41 @@ def compact(store_dir: str | Path, min_age_s: float = 300.0) -> dict[str, Any]:
 def export(
     store_dir: str | Path, fmt: str, out: str | Path | None = None, tables: tuple[str, ...] = parts.KINDS
 ) -> list[Path]:
-    """Write the committed runs/curves/queries as plain CSV or Parquet files (one per table) under ``out``."""
+    """Write the committed runs/curves/queries as plain CSV or Parquet files.
+
+    ``out`` is a directory (default ``STORE/export``) that receives ``<table>.<fmt>`` per table, or a file name ending
+    in ``.<fmt>`` that receives one table (runs, or the single table asked for).
+    """
     from algrid.errors import AlgridError
 
     if fmt not in ("csv", "parquet"):
         raise AlgridError(f"--format: expected csv or parquet, got {fmt!r}")
     store = Store.open(store_dir)
-    out_dir = Path(out) if out is not None else store.root / "export"
-    out_dir.mkdir(parents=True, exist_ok=True)
+    targets: list[tuple[str, Path]]
+    if out is not None and str(out).endswith(f".{fmt}"):
+        if len(tables) > 1 and tuple(tables) != parts.KINDS:
+            raise AlgridError(f"--out {out}: a single file holds one table; give one --table or a directory")
+        kind = tables[0] if len(tables) == 1 else "runs"
+        targets = [(kind, Path(out))]
+    else:
+        out_dir = Path(out) if out is not None else store.root / "export"
+        targets = [(kind, out_dir / f"{kind}.{fmt}") for kind in tables]
     con = store.duckdb()
     written = []
-    for kind in tables:
-        target = out_dir / f"{kind}.{fmt}"
-        tmp = out_dir / f".{kind}.{fmt}.tmp"
+    for kind, target in targets:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.tmp")
+        quoted = str(tmp).replace("'", "''")
         if fmt == "csv":
             select = (
                 "SELECT * EXCLUDE (selected), array_to_string(selected, ' ') AS selected"
                 if kind == "queries"
                 else "SELECT *"
             )
-            con.execute(f"COPY ({select} FROM {kind} ORDER BY ALL) TO '{tmp}' (FORMAT csv, HEADER)")
+            con.execute(f"COPY ({select} FROM {kind} ORDER BY ALL) TO '{quoted}' (FORMAT csv, HEADER)")
         else:
             con.execute(
-                f"COPY (SELECT * FROM {kind} ORDER BY exp_key) TO '{tmp}' (FORMAT parquet, COMPRESSION zstd)"
+                f"COPY (SELECT * FROM {kind} ORDER BY ALL) TO '{quoted}' (FORMAT parquet, COMPRESSION zstd)"
             )
         tmp.replace(target)
         written.append(target)

@@ -245,9 +245,10 @@ class Store:
         snap = self.snapshot()
         for kind in parts.KINDS:
             paths = [str(p) for p in snap.paths(kind) if p.exists()]
+            listed = "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
             if paths:
                 con.execute(
-                    f"CREATE OR REPLACE VIEW {kind} AS SELECT * FROM read_parquet({paths!r}, union_by_name=true)"
+                    f"CREATE OR REPLACE VIEW {kind} AS SELECT * FROM read_parquet({listed}, union_by_name=true)"
                 )
             else:
                 con.register(f"_{kind}_empty", SCHEMAS[kind].empty_table())
