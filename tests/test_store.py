@@ -164,8 +164,15 @@ def test_compact_merges_atomically_results_unchanged(tmp_path):
     fill(store, grid, range(len(grid)), flush_every=1)
     assert len(store.snapshot().committed) == len(grid) == 12
     before = {k: plain(canonical(store, k)) for k in parts.KINDS}
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    (store.root / "claims" / "0123456789abcdef").write_text(
+        json.dumps({"host": os.uname().nodename, "pid": int(dead.stdout)})
+    )
     res = compact(store.root)
     assert res["parts_before"] == 12 and res["parts_after"] == 1
+    assert res["stale_claims_removed"] == 1 and not list((store.root / "claims").iterdir())
     after = {k: plain(canonical(store, k)) for k in parts.KINDS}
     assert after == before
     # compacted parts are sorted by exp_key

@@ -100,6 +100,24 @@ class Claims:
     def release_all(self) -> None:
         self.release(list(self.held))
 
+    def remove_stale(self) -> int:
+        """Delete claims whose owner died (left by killed runners); returns how many."""
+        n = 0
+        for name in os.listdir(self.dir):
+            if name.startswith("."):
+                if name.startswith(".stale-"):
+                    (self.dir / name).unlink(missing_ok=True)
+                continue
+            if self._is_stale(name):
+                grave = self.dir / f".stale-{name}-{uuid.uuid4().hex[:8]}"
+                try:
+                    os.rename(self.dir / name, grave)
+                    grave.unlink()
+                    n += 1
+                except FileNotFoundError:
+                    pass
+        return n
+
     def holders(self) -> int:
         """Number of claim files present (experiments some runner is working on right now)."""
         try:

@@ -77,6 +77,9 @@ def compact(store_dir: str | Path, min_age_s: float = 300.0) -> dict[str, Any]:
             except FileNotFoundError:
                 pass
     tmp = parts.remove_stale_tmp(store.root, older_than_s=min_age_s)
+    from algrid.store.claims import Claims
+
+    stale_claims = Claims(store.root, stale_after_s=max(min_age_s, 86_400.0)).remove_stale()
     return {
         "parts_before": len(snap.committed),
         "parts_after": len(store.snapshot().committed),
@@ -86,6 +89,7 @@ def compact(store_dir: str | Path, min_age_s: float = 300.0) -> dict[str, Any]:
         "tmp_removed": len(tmp),
         "journals": recovered,
         "busy_batches": busy,
+        "stale_claims_removed": stale_claims,
     }
 
 
