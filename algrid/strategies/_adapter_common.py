@@ -86,3 +86,78 @@ class Adapter:
 
     def __repr__(self) -> str:
         return f"Adapter({self.who})"
+
+
+def _accepts_sample_weight(estimator: Any) -> bool:
+    import inspect
+
+    try:
+        return "sample_weight" in inspect.signature(estimator.fit).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _library_view_class() -> type:
+    from sklearn.base import BaseEstimator, ClassifierMixin, clone
+
+    class LibraryView(ClassifierMixin, BaseEstimator):
+        """The loop's learner with the plain scikit-learn face libraries check for.
+
+        Libraries call ``fit(X, y, sample_weight)`` positionally and read ``n_features_in_``; the loop's
+        all-classes wrapper offers neither. Uniform (or no) weights are dropped; real weights go to learners
+        that take them and raise for the others.
+        """
+
+        def __init__(self, estimator: Any = None) -> None:
+            self.estimator = estimator
+
+        def fit(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None) -> Any:
+            est = clone(self.estimator)
+            w = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
+            if w is not None and len(w) and np.all(w == w[0]):
+                w = None
+            if w is None:
+                est.fit(X, y)
+            elif _accepts_sample_weight(est):
+                est.fit(X, y, sample_weight=w)
+            else:
+                raise TypeError(f"{type(est).__name__} cannot fit with sample weights")
+            return self._adopt(est, np.asarray(X).shape[1])
+
+        def _adopt(self, fitted: Any, n_features: int) -> Any:
+            self.estimator_ = fitted
+            self.classes_ = np.asarray(fitted.classes_)
+            self.n_features_in_ = int(n_features)
+            return self
+
+        def predict(self, X: np.ndarray) -> np.ndarray:
+            return self.estimator_.predict(X)
+
+        def predict_proba(self, X: np.ndarray) -> np.ndarray:
+            return self.estimator_.predict_proba(X)
+
+    return LibraryView
+
+
+_LIBRARY_VIEW: type | None = None
+
+
+def library_view(estimator: Any, fitted_on: np.ndarray | None = None) -> Any:
+    """``estimator`` behind a plain scikit-learn face; pass ``fitted_on`` (any X it was fit on) to adopt a fitted
+    model without refitting it."""
+    global _LIBRARY_VIEW
+    if _LIBRARY_VIEW is None:
+        _LIBRARY_VIEW = _library_view_class()
+    view = _LIBRARY_VIEW(estimator)
+    if fitted_on is not None:
+        view._adopt(estimator, np.asarray(fitted_on).shape[1])
+    return view
+
+
+def binary_learner(ctx: QueryContext, seed: int) -> Any:
+    """A fresh learner of the experiment's kind for a 0/1 task (a DAL discriminator): if the loop's learner is
+    told the dataset's classes, tell it {0, 1} instead so its probability columns are the two tasks' classes."""
+    learner = ctx.make_learner(seed)
+    if "classes" in learner.get_params(deep=False):
+        learner.set_params(classes=np.array([0, 1]))
+    return learner

@@ -14,7 +14,7 @@ Per strategy (``batch_mode``):
 - ``qbc_vote_entropy`` / ``qbc_consensus_entropy`` / ``qbc_max_disagreement`` — ``modAL.disagreement`` samplers on a
   ``modAL.models.Committee`` of ``COMMITTEE_SIZE`` fresh learners of the experiment's kind, each fit on a
   class-complete bootstrap of the labelled set (the same committee scikit-activeml's QBC scores); top-k.
-- ``density_weighted`` — modAL's information density recipe: ``classifier_uncertainty`` (1 - max proba) times
+- ``density_weighted`` — modAL's information density recipe (Settles & Craven): ``classifier_entropy`` times
   ``modAL.density.information_density(X_pool, "euclidean")`` (mean similarity 1/(1+d) to the pool), top-k with
   ``multi_argmax``. Memory is O(n_pool^2) (modAL builds the full similarity matrix).
 - ``expected_error_reduction`` — listed, unavailable: ``modAL.expected_error`` uses ``np.float`` and fails to import
@@ -96,10 +96,10 @@ def _max_disagreement(ctx: QueryContext, k: int) -> np.ndarray:
 
 def _density_weighted(ctx: QueryContext, k: int) -> np.ndarray:
     from modAL.density import information_density
-    from modAL.uncertainty import classifier_uncertainty
+    from modAL.uncertainty import classifier_entropy
     from modAL.utils.selection import multi_argmax
 
-    scores = classifier_uncertainty(_learner(ctx), ctx.X_pool) * information_density(ctx.X_pool, "euclidean")
+    scores = classifier_entropy(_learner(ctx), ctx.X_pool) * information_density(ctx.X_pool, "euclidean")
     return multi_argmax(scores, n_instances=k)[0]
 
 
@@ -132,9 +132,7 @@ STRATEGIES: list[StrategySpec] = [
         "top-k",
         "modAL max_disagreement_sampling (max KL to consensus)",
     ),
-    _spec(
-        "density_weighted", _density_weighted, "top-k", "modAL information_density x classifier_uncertainty"
-    ),
+    _spec("density_weighted", _density_weighted, "top-k", "modAL information_density x classifier_entropy"),
     StrategySpec(
         name="expected_error_reduction",
         implementation="modal",

@@ -35,12 +35,12 @@ from typing import Any
 
 import numpy as np
 
-from algrid.strategies._adapter_common import Adapter, fit_committee
+from algrid.strategies._adapter_common import Adapter, binary_learner, fit_committee, library_view
 from algrid.strategies.base import QueryContext, StrategySpec
 
 LIBRARY = "scikit-activeml"
 #: Candidates scored per query by the expected-error-reduction strategies (each costs one refit per class).
-EER_CANDIDATES = 20
+EER_CANDIDATES = 10
 #: Candidates (and unlabelled rows) QUIRE sees per query.
 QUIRE_CANDIDATES = 500
 
@@ -56,7 +56,8 @@ def _wrap(model: Any, ctx: QueryContext) -> Any:
     from skactiveml.classifier import SklearnClassifier
     from sklearn.utils.validation import check_is_fitted
 
-    clf = SklearnClassifier(model, classes=np.asarray(ctx.classes), random_state=ctx.seed)
+    view = library_view(model, fitted_on=ctx.X_pool)
+    clf = SklearnClassifier(view, classes=np.asarray(ctx.classes), random_state=ctx.seed)
     check_is_fitted(clf)  # adopts the fitted model (sets estimator_) instead of fitting
     return clf
 
@@ -65,7 +66,8 @@ def _unfitted(ctx: QueryContext) -> Any:
     from skactiveml.classifier import SklearnClassifier
     from sklearn.base import clone
 
-    return SklearnClassifier(clone(ctx.model), classes=np.asarray(ctx.classes), random_state=ctx.seed)
+    view = library_view(clone(ctx.model))
+    return SklearnClassifier(view, classes=np.asarray(ctx.classes), random_state=ctx.seed)
 
 
 def _subsampled(strategy: Any, ctx: QueryContext, candidates: int, k: int) -> Any:
@@ -99,10 +101,18 @@ def _uncertainty(method: str) -> Any:
     return _model_query(make)
 
 
-def _epistemic(ctx: QueryContext) -> Any:
+def _epistemic(ctx: QueryContext, k: int) -> np.ndarray:
+    from skactiveml.classifier import SklearnClassifier
     from skactiveml.pool import EpistemicUncertaintySampling
+    from sklearn.utils.validation import check_is_fitted
 
-    return EpistemicUncertaintySampling(random_state=ctx.seed)
+    # The library type-checks for a bare fitted LogisticRegression, so it gets the estimator inside the loop's
+    # all-classes wrapper (with both classes seen, its columns are already all classes).
+    inner = getattr(ctx.model, "estimator_", None)
+    clf = SklearnClassifier(ctx.model if inner is None else inner, classes=np.asarray(ctx.classes))
+    check_is_fitted(clf)
+    strategy = EpistemicUncertaintySampling(random_state=ctx.seed)
+    return _query(strategy, ctx, k, clf=clf, fit_clf=False)
 
 
 def _probal(ctx: QueryContext) -> Any:
@@ -205,7 +215,7 @@ def _discriminative(ctx: QueryContext, k: int) -> np.ndarray:
     from skactiveml.classifier import SklearnClassifier
     from skactiveml.pool import DiscriminativeAL
 
-    discriminator = SklearnClassifier(ctx.make_learner(ctx.seed), random_state=ctx.seed)
+    discriminator = SklearnClassifier(library_view(binary_learner(ctx, ctx.seed)), random_state=ctx.seed)
     return _query(DiscriminativeAL(random_state=ctx.seed), ctx, k, discriminator=discriminator)
 
 
@@ -277,7 +287,7 @@ STRATEGIES: list[StrategySpec] = [
     _spec("entropy", _uncertainty("entropy"), "top-k", "UncertaintySampling(entropy)"),
     _spec(
         "epistemic_uncertainty",
-        _model_query(_epistemic),
+        _epistemic,
         "top-k",
         "EpistemicUncertaintySampling (binary, learner lr only)",
         binary_only=True,

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from algrid.strategies._adapter_common import Adapter
+from algrid.strategies._adapter_common import Adapter, binary_learner, library_view
 from algrid.strategies.base import QueryContext, StrategySpec
 
 LIBRARY = "small-text"
@@ -135,12 +135,11 @@ def _factory_class() -> type:
     class LearnerFactory(AbstractClassifierFactory):
         """Fresh learners of the experiment's kind as small-text classifiers (the DAL discriminator)."""
 
-        def __init__(self, make_learner: Any, seed: int) -> None:
-            self.make_learner = make_learner
-            self.seed = seed
+        def __init__(self, ctx: QueryContext) -> None:
+            self.ctx = ctx
 
         def new(self) -> Any:
-            return SklearnClassifier(self.make_learner(self.seed), num_classes=2)
+            return SklearnClassifier(library_view(binary_learner(self.ctx, self.ctx.seed)), num_classes=2)
 
     return LearnerFactory
 
@@ -148,7 +147,7 @@ def _factory_class() -> type:
 def _discriminative(ctx: QueryContext, k: int) -> np.ndarray:
     from small_text.query_strategies import DiscriminativeActiveLearning
 
-    factory = _factory_class()(ctx.make_learner, ctx.seed)
+    factory = _factory_class()(ctx)
     strategy = DiscriminativeActiveLearning(factory, num_iterations=min(k, DAL_ITERATIONS), pbar=None)
     return _run(strategy, ctx, k)
 
