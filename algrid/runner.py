@@ -179,8 +179,9 @@ def run_shard(
     *,
     memory_mb: int | None = None,
     in_process: bool = False,
-    flush_every: int = 16,
-    flush_seconds: float = 10.0,
+    flush_every: int = 8,
+    flush_seconds: float = 5.0,
+    merge: bool = True,
 ) -> RunSummary:
     """Run the selected experiments of ``grid`` into the store; see the module docstring. Never runs one twice."""
     t_start = time.monotonic()
@@ -304,6 +305,12 @@ def run_shard(
             claims.release(writer.flush())
             restore()
             bar.close()
+    if merge and not stopped[0] and len(writer.part_ids) > 1:
+        # A finished run leaves one part triple instead of one per flush (fewer files on shared filesystems, fast
+        # reads); if a compaction or another runner holds one of them, the parts simply stay as they are.
+        from algrid.store.compact import merge_parts
+
+        merge_parts(store, writer.part_ids, reason="run merge")
     summary.held_elsewhere = len(held)
     summary.interrupted = stopped[0]
     summary.elapsed_s = time.monotonic() - t_start

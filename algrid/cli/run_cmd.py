@@ -41,14 +41,14 @@ def _emit_json(obj: object) -> None:
 @click.option(
     "--flush-every",
     type=click.IntRange(min=1),
-    default=16,
+    default=8,
     show_default=True,
     help="Commit after this many experiments.",
 )
 @click.option(
     "--flush-seconds",
     type=click.FloatRange(min=0),
-    default=10.0,
+    default=5.0,
     show_default=True,
     help="...or after this many seconds.",
 )

@@ -29,6 +29,24 @@ def _sorted(t: pa.Table, keys: list[str]) -> pa.Table:
     return t.unify_dictionaries().combine_chunks()
 
 
+def merge_parts(store: Store, ids: list[str], reason: str = "compact") -> str | None:
+    """Merge committed parts into one exp_key-sorted part (journaled); None if some part is busy or gone."""
+    tables = {}
+    try:
+        for kind in parts.KINDS:
+            paths = [parts.part_path(store.root, kind, p) for p in ids]
+            tables[kind] = read_parts([p for p in paths if p.exists()], kind)
+    except FileNotFoundError:
+        return None
+    order = {"runs": ["exp_key"], "curves": ["exp_key", "cycle"], "queries": ["exp_key", "cycle"]}
+    tables = {k: _sorted(t, order[k]) for k, t in tables.items()}
+    try:
+        (new_id,) = parts.replace_parts(store.root, ids, [tables], reason=reason)
+    except parts.PartsBusy:
+        return None
+    return new_id
+
+
 def compact(store_dir: str | Path, min_age_s: float = 300.0) -> dict[str, Any]:
     """Merge committed parts into large sorted parts; drop old orphans and temp files. Returns what it did."""
     store = Store.open(store_dir)
@@ -50,17 +68,7 @@ def compact(store_dir: str | Path, min_age_s: float = 300.0) -> dict[str, Any]:
     for batch in batches:
         if len(batch) < 2:
             continue
-        tables = {}
-        for kind in parts.KINDS:
-            paths = [parts.part_path(store.root, kind, p) for p in batch]
-            tables[kind] = read_parts([p for p in paths if p.exists()], kind)
-        order = {"runs": ["exp_key"], "curves": ["exp_key", "cycle"], "queries": ["exp_key", "cycle"]}
-        tables = {k: _sorted(t, order[k]) for k, t in tables.items()}
-        try:
-            parts.replace_parts(store.root, batch, [tables], reason="compact")
-        except (
-            parts.PartsBusy
-        ):  # another process is replacing some of these parts: leave the batch for next time
+        if merge_parts(store, batch) is None:  # another process is replacing some of them: next time
             busy += 1
             continue
         merged_from += len(batch)

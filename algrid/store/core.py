@@ -342,8 +342,8 @@ class StoreWriter:
         *,
         shard: str | None = None,
         grid_fingerprint: str | None = None,
-        flush_every: int = 16,
-        flush_seconds: float = 10.0,
+        flush_every: int = 8,
+        flush_seconds: float = 5.0,
         done_check=None,
     ):
         self.store = store
@@ -356,6 +356,7 @@ class StoreWriter:
         self._keys: list[str] = []
         self._first_at: float | None = None
         self.committed = 0
+        self.part_ids: list[str] = []  # parts this writer committed (merged into one when its run ends)
 
     @property
     def buffered_keys(self) -> list[str]:
@@ -391,7 +392,7 @@ class StoreWriter:
             rows = {k: [r for r in v if r["exp_key"] not in drop] for k, v in rows.items()}
         if rows["runs"]:
             tables = {k: rows_to_table(k, v) for k, v in rows.items()}
-            parts.write_commit(self.store.root, tables)
+            self.part_ids.append(parts.write_commit(self.store.root, tables))
             self.committed += len(rows["runs"])
         self._rows = {k: [] for k in parts.KINDS}
         self._keys = []
