@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.rows_from:
         rows = [json.loads(x) for x in args.rows_from.read_text().splitlines() if x.startswith('{"query"')]
     plan = [] if args.rows_from else [(name, cmd, args.repeats) for name, cmd in QUERIES.items()]
-    if args.extra:
+    if args.extra and not args.rows_from:
         plan += [(name, cmd, 1) for name, cmd in EXTRA.items()]
     for name, cmd, reps in plan:
         full = [c.format(store=args.store, param=args.param) for c in cmd]
