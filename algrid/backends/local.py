@@ -91,6 +91,14 @@ def _partial(run: _Running, status: str, error: str, now: float) -> ExperimentRe
     )
 
 
+def _context() -> tuple:
+    """What a forked worker inherits from the zygote instead of from the caller: environment and directory.
+
+    A zygote started under other values (a test that sets ALGRID_CACHE=0, a caller that changed directory, other
+    ALGRID_PLUGINS) is replaced, so workers always behave like fresh children of the caller."""
+    return (os.getcwd(), tuple(sorted(os.environ.items())))
+
+
 class _Zygote:
     """A pre-imported fork server, started with ``subprocess`` (allowed even in daemonic processes).
 
@@ -110,7 +118,7 @@ class _Zygote:
         self.proc = subprocess.Popen(cmd, pass_fds=(child_sock.fileno(),), stdin=subprocess.DEVNULL)
         child_sock.close()
         self.sock = parent_sock
-        self.plugins = os.environ.get("ALGRID_PLUGINS", "")
+        self.context = _context()
         ready = self.sock.recv(1)
         if ready != b"R":
             raise OSError("worker zygote failed to start")
@@ -119,10 +127,9 @@ class _Zygote:
     def get(cls) -> _Zygote | None:
         with cls._lock:
             z = cls._instance
-            plugins = os.environ.get("ALGRID_PLUGINS", "")
-            if z is not None and z.proc.poll() is None and z.plugins == plugins:
+            if z is not None and z.proc.poll() is None and z.context == _context():
                 return z
-            if z is not None:  # dead, or started with other plugins: closing its socket makes it exit
+            if z is not None:  # dead, or started in another environment/directory: closing its socket ends it
                 z.sock.close()
             try:
                 cls._instance = cls()
