@@ -420,6 +420,11 @@ class LocalPool:
             if w.running is None:
                 return False
             w.close()
+            if self._stop:
+                # The runner is shutting down (SIGTERM from scancel or a time limit, which the scheduler follows
+                # with SIGKILL to every process): the experiment was interrupted, not broken. Leave it pending.
+                w.running = None
+                return True
             what = f"killed by signal {-code}" if code < 0 else f"exited with code {code}"
             on_result(_partial(run, "failed", f"crash: worker process {what}", now))
             return True

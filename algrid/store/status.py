@@ -159,5 +159,7 @@ def format_status(st: dict[str, Any], max_shards: int = 20) -> str:
         more = f", ... (+{len(values) - 12})" if len(values) > 12 else ""
         lines.append(f"  {d}: {cells}{more}")
     if st.get("slurm") is not None:
-        lines.append(f"slurm: {st['slurm']}")
+        from algrid.backends.slurm import format_array_status
+
+        lines.append(format_array_status(st["slurm"]))
     return "\n".join(lines)
