@@ -58,6 +58,9 @@ def _context(binary: bool, learner: str = "gnb", batch_size: int = 4, seed: int 
     return ctx
 
 
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
 def _select(spec, ctx: QueryContext) -> np.ndarray:
     np.random.seed(ctx.seed)  # the loop seeds the global RNG right before every select
     return spec.select(ctx)
@@ -65,8 +68,7 @@ def _select(spec, ctx: QueryContext) -> np.ndarray:
 
 @pytest.mark.parametrize("spec", _adapter_specs(), ids=lambda s: f"{s.name}@{s.implementation}")
 def test_adapter_strategy_returns_valid_deterministic_batch(spec):
-    learner = "lr" if spec.name == "epistemic_uncertainty" else "gnb"
-    make_ctx = _context(binary=spec.binary_only or spec.name == "epistemic_uncertainty", learner=learner)
+    make_ctx = _context(binary=spec.binary_only)
     ctx = make_ctx()
     picked = _select(spec, ctx)
     assert picked.dtype == np.int64
@@ -107,7 +109,7 @@ def test_registry_metadata():
         assert sum(n == name for n, _ in names) >= 2, f"{name} should line up across >= 2 libraries"
     eer = get_strategy("expected_error_reduction", "modal")
     assert not eer.available and "numpy 2" in eer.unavailable_reason
-    assert get_strategy("epistemic_uncertainty", "skactiveml").binary_only
+    assert not get_strategy("epistemic_uncertainty", "skactiveml").available
 
 
 def test_adapter_modules_import_their_library_lazily():
@@ -120,10 +122,10 @@ def test_adapter_modules_import_their_library_lazily():
 
 
 def test_library_error_propagates_with_library_message():
-    # EpistemicUncertaintySampling only accepts logistic regression: with naive Bayes the library refuses.
-    spec = get_strategy("epistemic_uncertainty", "skactiveml")
-    with pytest.raises(TypeError, match="LogisticRegression"):
-        _select(spec, _context(binary=True, learner="gnb")())
+    # small-text's contrastive AL asks scikit-learn for 10 neighbours; 3 pool + 6 labelled rows have only 9.
+    spec = get_strategy("contrastive", "smalltext")
+    with pytest.raises(ValueError, match="n_neighbors"):
+        _select(spec, _context(binary=True, batch_size=2, n_pool=3)())
 
 
 def test_strategies_json_lists_adapter_pairs_with_versions():
@@ -142,15 +144,25 @@ def test_strategies_json_lists_adapter_pairs_with_versions():
     assert eer["available"] is False
 
 
-def test_experiment_with_failing_library_query_is_recorded_as_failed():
+def test_experiment_with_failing_library_query_is_recorded_as_failed(monkeypatch):
     from algrid.experiment import run_experiment
 
+    def bad_method(ctx, k):  # the library itself rejects the call; its message must reach the runs table
+        from skactiveml.pool import UncertaintySampling
+
+        from algrid.strategies.skactiveml import _data, _wrap
+
+        X, y = _data(ctx)
+        strategy = UncertaintySampling(method="no_such_method")
+        return strategy.query(X, y, clf=_wrap(ctx.model, ctx), fit_clf=False, batch_size=k)
+
+    monkeypatch.setattr(get_strategy("margin", "skactiveml").select, "fn", bad_method)
     config = dict(
-        dataset="sonar",
-        strategy="epistemic_uncertainty",
+        dataset="iris",
+        strategy="margin",
         implementation="skactiveml",
         batch_size=5,
-        initial_pool="per_class:2",
+        initial_pool="per_class:1",
         learner="gnb",
         split=0,
         start=0,
@@ -159,7 +171,7 @@ def test_experiment_with_failing_library_query_is_recorded_as_failed():
     settings = {"name": "t", "cycles": 2, "test_size": 0.4, "timeout_s": 60.0, "memory_mb": None}
     result = run_experiment(config, settings, cache=False)
     assert result.status == "failed"
-    assert "TypeError" in result.error and "LogisticRegression" in result.error
+    assert result.error.startswith("ValueError") and "no_such_method" in result.error
 
 
 def test_experiment_with_adapter_is_deterministic():
