@@ -23,8 +23,27 @@ import numpy as np
 
 __all__ = ["CacheEntry", "ModelCache", "labeled_digest", "process_cache"]
 
-#: Default capacity (entries). One entry is a fitted model plus one float64 row per pool sample and class.
+#: Default capacity: entries, and an approximate memory budget for models + pool probabilities.
 DEFAULT_MAX_ENTRIES = 256
+DEFAULT_MAX_MB = 1024
+
+
+def approx_nbytes(obj: Any, _depth: int = 0) -> int:
+    """Rough memory footprint of a fitted estimator: the numpy arrays reachable through its attributes
+    (scikit-learn trees via ``tree_.value`` and their node arrays). Cheap (no pickling); good enough to bound
+    the cache, which would otherwise keep hundreds of late-cycle random forests."""
+    if isinstance(obj, np.ndarray):
+        return obj.nbytes
+    if _depth > 6 or obj is None or isinstance(obj, str | bytes | int | float | bool):
+        return 0
+    if hasattr(obj, "node_count") and hasattr(obj, "value"):  # sklearn.tree._tree.Tree (no __dict__)
+        return int(obj.value.nbytes + obj.node_count * 64)
+    if isinstance(obj, list | tuple):
+        return sum(approx_nbytes(o, _depth + 1) for o in obj)
+    if isinstance(obj, dict):
+        return sum(approx_nbytes(o, _depth + 1) for o in obj.values())
+    attrs = getattr(obj, "__dict__", None)
+    return sum(approx_nbytes(o, _depth + 1) for o in attrs.values()) if attrs else 0
 
 
 def labeled_digest(sorted_ids: np.ndarray) -> str:
@@ -41,15 +60,18 @@ class CacheEntry:
     metrics: dict[str, float]
     proba_pool: np.ndarray | None = None  # read-only, filled on first use
     extras: dict[str, Any] = field(default_factory=dict)
+    nbytes: int = 0  # approximate footprint, maintained by ModelCache
 
 
 class ModelCache:
-    """A small LRU map ``key -> CacheEntry`` with hit/miss counters (reported by the benchmarks)."""
+    """An LRU map ``key -> CacheEntry`` bounded by entries and approximate bytes, with hit/miss counters."""
 
-    def __init__(self, max_entries: int = DEFAULT_MAX_ENTRIES):
+    def __init__(self, max_entries: int = DEFAULT_MAX_ENTRIES, max_mb: float = DEFAULT_MAX_MB):
         self.max_entries = int(max_entries)
+        self.max_bytes = int(max_mb * 2**20)
         self._data: OrderedDict[tuple, CacheEntry] = OrderedDict()
         self._lock = threading.Lock()
+        self.nbytes = 0
         self.hits = 0
         self.misses = 0
         self.evictions = 0
@@ -72,18 +94,37 @@ class ModelCache:
         """Store ``entry``, evicting the least recently used entries beyond capacity."""
         if self.max_entries <= 0:
             return
+        size = approx_nbytes(entry.model) + (entry.proba_pool.nbytes if entry.proba_pool is not None else 0)
         with self._lock:
+            old = self._data.pop(key, None)
+            if old is not None:
+                self.nbytes -= old.nbytes
+            entry.nbytes = size
             self._data[key] = entry
-            self._data.move_to_end(key)
-            while len(self._data) > self.max_entries:
-                self._data.popitem(last=False)
-                self.evictions += 1
+            self.nbytes += size
+            self._evict()
+
+    def grew(self, key: tuple, nbytes: int) -> None:
+        """Account ``nbytes`` more for the entry at ``key`` (its pool probabilities were just computed)."""
+        with self._lock:
+            entry = self._data.get(key)
+            if entry is not None:
+                entry.nbytes += nbytes
+                self.nbytes += nbytes
+                self._evict()
+
+    def _evict(self) -> None:
+        # keep at least the newest entry, even if it alone exceeds the byte budget
+        while len(self._data) > 1 and (len(self._data) > self.max_entries or self.nbytes > self.max_bytes):
+            _, old = self._data.popitem(last=False)
+            self.nbytes -= old.nbytes
+            self.evictions += 1
 
     def clear(self) -> None:
         """Drop every entry and reset the counters."""
         with self._lock:
             self._data.clear()
-            self.hits = self.misses = self.evictions = 0
+            self.nbytes = self.hits = self.misses = self.evictions = 0
 
     def __len__(self) -> int:
         return len(self._data)
@@ -94,12 +135,13 @@ class ModelCache:
         return self.hits / total if total else 0.0
 
     def stats(self) -> dict[str, float]:
-        """Counters as a dict: hits, misses, evictions, entries, hit_rate."""
+        """Counters as a dict: hits, misses, evictions, entries, mb (approximate), hit_rate."""
         return {
             "hits": self.hits,
             "misses": self.misses,
             "evictions": self.evictions,
             "entries": len(self._data),
+            "mb": round(self.nbytes / 2**20, 1),
             "hit_rate": self.hit_rate,
         }
 
@@ -110,12 +152,14 @@ _PROCESS_CACHE: ModelCache | None = None
 def process_cache() -> ModelCache | None:
     """The worker process's shared cache, or None when disabled with ``ALGRID_CACHE=0``.
 
-    Capacity comes from ``ALGRID_CACHE_SIZE`` (entries, default 256), read once per process.
+    Capacity comes from ``ALGRID_CACHE_SIZE`` (entries, default 256) and ``ALGRID_CACHE_MB`` (approximate
+    megabytes of models and pool probabilities, default 1024), read once per process.
     """
     global _PROCESS_CACHE
     if os.environ.get("ALGRID_CACHE", "1").strip().lower() in {"0", "false", "no", "off"}:
         return None
     if _PROCESS_CACHE is None:
         size = int(os.environ.get("ALGRID_CACHE_SIZE", DEFAULT_MAX_ENTRIES))
-        _PROCESS_CACHE = ModelCache(size)
+        mb = float(os.environ.get("ALGRID_CACHE_MB", DEFAULT_MAX_MB))
+        _PROCESS_CACHE = ModelCache(size, mb)
     return _PROCESS_CACHE

@@ -206,6 +206,7 @@ class _State:
     # oracle candidates fitted this cycle, by digest: only the winner is reused (and then cached), so the k
     # losing candidates per cycle never evict entries other experiments could share
     pending: dict[str, CacheEntry] = field(default_factory=dict)
+    current_digest: str = ""  # labelled set of the loop's current model
 
     def fit_eval(self, labeled_ids: np.ndarray, *, candidate: bool = False) -> CacheEntry:
         """Fitted model + test metrics for a sorted labelled set (from the cache when possible)."""
@@ -216,6 +217,7 @@ class _State:
         entry = self.pending.get(digest)
         if not candidate:
             self.pending.clear()
+            self.current_digest = digest
         if entry is None and self.cache is not None:
             entry = self.cache.get(key, count=not candidate)
             if entry is not None:
@@ -239,6 +241,8 @@ class _State:
             proba = np.asarray(entry.model.predict_proba(self.X[pool_ids]), dtype=np.float64)
             proba.setflags(write=False)
             entry.proba_pool = proba
+            if self.cache is not None:
+                self.cache.grew(self.key_prefix + (self.current_digest,), proba.nbytes)
         return entry.proba_pool
 
 

@@ -138,6 +138,25 @@ def test_cache_on_and_off_give_identical_results_and_hits():
     assert cache.stats()["hit_rate"] == pytest.approx(cache.hits / (cache.hits + cache.misses))
 
 
+def test_model_cache_is_bounded_by_entries_and_bytes():
+    from algrid.cache import CacheEntry, approx_nbytes
+
+    cache = ModelCache(max_entries=3, max_mb=1.0)
+    for i in range(5):
+        cache.put(("k", i), CacheEntry(model={"w": np.zeros(10)}, metrics={}))
+    assert len(cache) == 3 and cache.evictions == 2
+    assert cache.get(("k", 0)) is None and cache.get(("k", 4)) is not None
+    cache.grew(("k", 4), 2**20)  # its pool probabilities pushed the cache over 1 MB: older entries go
+    assert len(cache) == 1 and cache.get(("k", 4)) is not None
+    assert cache.stats()["mb"] == pytest.approx(1.0, abs=0.01)
+    assert cache.stats()["hits"] == 2 and cache.stats()["misses"] == 1
+    # a fitted forest's estimate covers its trees
+    res_model = run_experiment(cfg(learner="rf"), {"cycles": 0, "test_size": 0.4}, cache=cache)
+    assert res_model.status == "ok"
+    assert max(e.nbytes for e in cache._data.values()) > 100 * 64  # at least a node per tree
+    assert approx_nbytes(np.zeros(1000)) == 8000
+
+
 def test_oracle_reuses_winning_candidate_without_flooding_the_cache():
     config = cfg(strategy="oracle_greedy_k", batch_size=2)
     settings = {"cycles": 2, "test_size": 0.4}
