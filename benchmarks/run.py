@@ -287,7 +287,12 @@ def _instrument() -> tuple[_Probe, callable]:
 
 
 def in_process(
-    grid_path: Path, cache: bool, instrument: bool, limit: int | None = None, capacity: int = 256
+    grid_path: Path,
+    cache: bool,
+    instrument: bool,
+    limit: int | None = None,
+    capacity: int = 256,
+    where: dict[str, list] | None = None,
 ) -> dict:
     """Run the grid's experiments in shard order in this process (one worker's view)."""
     from threadpoolctl import threadpool_limits
@@ -301,6 +306,8 @@ def in_process(
     if limit is not None:
         order = order[:limit]
     configs = grid.configs(order)
+    if where:  # whole work groups of chosen values (shard order kept)
+        configs = [c for c in configs if all(c[d] in v for d, v in where.items())]
     mc = ModelCache(capacity) if cache else False
     probe, undo = _instrument() if instrument else (None, lambda: None)
     wall = cpu = 0.0
@@ -321,7 +328,9 @@ def in_process(
     return out
 
 
-def overhead_and_cache(grid_path: Path, reps: int, limit: int | None = None, unbounded: bool = False) -> dict:
+def overhead_and_cache(
+    grid_path: Path, reps: int, limit: int | None = None, unbounded: bool = False, where: dict | None = None
+) -> dict:
     """Loop overhead and cache hit rate (instrumented, cache on, ``reps`` runs) and one cache-off run.
 
     The instrumentation adds a Python call per fit/predict/select (microseconds against milliseconds of work), so
@@ -331,12 +340,12 @@ def overhead_and_cache(grid_path: Path, reps: int, limit: int | None = None, unb
 
     over = []
     for r in range(reps):
-        over.append(in_process(grid_path, cache=True, instrument=True, limit=limit))
+        over.append(in_process(grid_path, cache=True, instrument=True, limit=limit, where=where))
         o = over[-1]
         log(
             f"in-process #{r + 1}: overhead {o['overhead']:.2%}, cpu {o['cpu_s']:.1f}s, hit rate {o['cache']['hit_rate']:.1%}"
         )
-    off = in_process(grid_path, cache=False, instrument=False, limit=limit)
+    off = in_process(grid_path, cache=False, instrument=False, limit=limit, where=where)
     log(f"in-process cache off: cpu {off['cpu_s']:.1f}s")
     med = statistics.median
     cpu_on = med(o["cpu_s"] for o in over)
@@ -355,7 +364,9 @@ def overhead_and_cache(grid_path: Path, reps: int, limit: int | None = None, unb
         "cache_speedup": off["cpu_s"] / cpu_on,
     }
     if unbounded:
-        big = in_process(grid_path, cache=True, instrument=False, limit=limit, capacity=1_000_000)
+        big = in_process(
+            grid_path, cache=True, instrument=False, limit=limit, capacity=1_000_000, where=where
+        )
         out["cache_hit_rate_unbounded"] = big["cache"]["hit_rate"]
     return out
 
@@ -498,7 +509,7 @@ def markdown(res: dict) -> str:
     if res.get("cache_impl"):
         ci = res["cache_impl"]
         lines.append(
-            f"| cache on {ci['grid']} (first {ci['experiments']} exp) | hit rate "
+            f"| cache on {ci['grid']} ({ci['experiments']} exp: {ci['where']}) | hit rate "
             f"{ci['cache_hit_rate']:.1%}, speed-up {ci['cache_speedup']:.2f}x | |"
         )
     if res.get("estimate"):
@@ -576,7 +587,11 @@ def main(argv: list[str] | None = None) -> int:
             res["loop"] = overhead_and_cache(grid_path, args.reps)
         if "impl" not in skip:
             impl = IMPL_GRID if IMPL_GRID.exists() else IMPL_SLICE
-            res["cache_impl"] = overhead_and_cache(impl, 1, limit=45 if args.quick else 180)
+            where = {"learner": ["rf"], "dataset": ["breast_cancer", "vehicle"], "split": [0], "start": [0]}
+            if args.quick:
+                where["dataset"] = ["breast_cancer"]
+            res["cache_impl"] = overhead_and_cache(impl, 1, where=where)
+            res["cache_impl"]["where"] = where
             res["cache_impl"]["grid"] = str(impl.relative_to(ROOT))
         sum_exp = statistics.median(r["sum_experiment_cpu_s"] for r in res["algrid_jobs1"]["runs"])
         res["estimate"] = estimate_check(grid_path, res["algrid_jobs1"]["median_cpu_s"], sum_exp)
