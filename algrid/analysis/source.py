@@ -87,11 +87,30 @@ def _connect() -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _glob(path: Path, table: str) -> str | None:
-    files = sorted((path / table).glob("*.parquet"))
+def _committed_files(path: Path) -> dict[str, list[str]] | None:
+    """Committed part files per table of a real store (None for a plain directory of Parquet files).
+
+    Why not a glob: a writer killed between renames leaves curves/queries parts without their runs part; once the
+    experiment is re-run, a glob would count its curve rows twice. The store's snapshot lists only committed parts
+    (and hides parts a running compaction or repair is replacing)."""
+    from algrid.store import Store
+
+    try:
+        snap = Store.open(path).snapshot()
+    except StoreError:
+        return None
+    return {kind: [str(p) for p in snap.paths(kind) if p.exists()] for kind in ("runs", "curves", "queries")}
+
+
+def _source(path: Path, table: str, committed: dict[str, list[str]] | None) -> str | None:
+    """A DuckDB file list (SQL literal) of one table's parts, or None if it has none."""
+    if committed is not None:
+        files = committed[table]
+    else:
+        files = [str(p) for p in sorted((path / table).glob("*.parquet"))]
     if not files:
         return None
-    return str(path / table / "*.parquet").replace("'", "''")
+    return "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]"
 
 
 class StoreData:
@@ -115,7 +134,8 @@ class StoreData:
             version = self.meta.get("schema_version")
             if version not in (None, 1):
                 raise StoreError(f"{meta_file}: schema_version {version!r} is not supported (expected 1)")
-        runs_glob = _glob(self.path, "runs")
+        self._committed = _committed_files(self.path)
+        runs_glob = _source(self.path, "runs", self._committed)
         if runs_glob is None:
             raise StoreError(f"{self.path}: no committed runs (runs/*.parquet not found)")
         self.con = _connect()
@@ -128,7 +148,7 @@ class StoreData:
         con = self.con
         try:
             con.execute(
-                f"CREATE VIEW runs_raw AS SELECT * FROM read_parquet('{self._runs_glob}', union_by_name=true)"
+                f"CREATE VIEW runs_raw AS SELECT * FROM read_parquet({self._runs_glob}, union_by_name=true)"
             )
             self.columns: list[str] = [r[0] for r in con.execute("DESCRIBE runs_raw").fetchall()]
         except duckdb.Error as exc:
@@ -160,14 +180,12 @@ class StoreData:
         else:
             con.execute("CREATE VIEW runs AS SELECT * FROM runs_all")
         for table in ("curves", "queries"):
-            glob = _glob(self.path, table)
+            glob = _source(self.path, table, self._committed)
             if glob is None:
                 setattr(self, f"has_{table}", False)
                 continue
             setattr(self, f"has_{table}", True)
-            con.execute(
-                f"CREATE VIEW {table}_raw AS SELECT * FROM read_parquet('{glob}', union_by_name=true)"
-            )
+            con.execute(f"CREATE VIEW {table}_raw AS SELECT * FROM read_parquet({glob}, union_by_name=true)")
             for view, source in ((f"{table}_all", "runs_all"), (table, "runs")):
                 con.execute(
                     f"CREATE VIEW {view} AS SELECT t.* FROM {table}_raw t SEMI JOIN {source} r ON t.exp_key = r.exp_key"
@@ -180,6 +198,10 @@ class StoreData:
         dims = ", ".join(DIMENSIONS)
         empty = f"CREATE VIEW pending AS SELECT exp_key, {dims} FROM runs WHERE false"
         grid_file = self.path / "grid.yaml"
+        if self._committed is not None:  # the grid most recently run on the store, as `algrid status` uses
+            from algrid.store import Store
+
+            grid_file = Store.open(self.path).grid_files()[-1]
         if not grid_file.exists():
             self.con.execute(empty)
             return False, "pending experiments unknown (no grid.yaml in the store)"
