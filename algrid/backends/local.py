@@ -91,6 +91,16 @@ def _partial(run: _Running, status: str, error: str, now: float) -> ExperimentRe
     )
 
 
+#: Thread pools inside a worker: one. algrid parallelises across experiments, and nested BLAS/OpenMP pools on a
+#: busy machine made small k-means, k-NN and L-BFGS calls 10-20x slower (see docs/engine.md).
+SINGLE_THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def worker_environment() -> dict[str, str]:
+    """The caller's environment with single-threaded numerical libraries (set before numpy is imported)."""
+    return {**os.environ, **SINGLE_THREAD_ENV}
+
+
 def _context() -> tuple:
     """What a forked worker inherits from the zygote instead of from the caller: environment and directory.
 
@@ -115,7 +125,9 @@ class _Zygote:
     def __init__(self) -> None:
         parent_sock, child_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         cmd = [sys.executable, "-m", "algrid.backends.local", "--zygote", str(child_sock.fileno())]
-        self.proc = subprocess.Popen(cmd, pass_fds=(child_sock.fileno(),), stdin=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            cmd, pass_fds=(child_sock.fileno(),), stdin=subprocess.DEVNULL, env=worker_environment()
+        )
         child_sock.close()
         self.sock = parent_sock
         self.context = _context()
@@ -166,7 +178,9 @@ class _Worker:
         if pid is None:
             sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
             cmd = [sys.executable, "-m", "algrid.backends.local", "--worker", str(theirs.fileno())]
-            self.proc = subprocess.Popen(cmd, pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL)
+            self.proc = subprocess.Popen(
+                cmd, pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, env=worker_environment()
+            )
             theirs.close()
             pid = self.proc.pid
         self.pid = pid
