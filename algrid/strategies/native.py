@@ -10,7 +10,6 @@ floating-point noise. Names follow the vocabulary shared with the modal/smalltex
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import xlogy
 
 from algrid.strategies.base import QueryContext, StrategySpec
 
@@ -30,6 +29,13 @@ def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     """Positions of the k highest scores; ties (after rounding to 12 decimals) go to the lower position."""
     rounded = np.round(np.asarray(scores, dtype=np.float64), 12)
     return np.argsort(-rounded, kind="stable")[:k].astype(np.int64)
+
+
+def xlogy(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """x * log(y) with 0 * log(0) = 0 (scipy.special.xlogy without importing scipy when the registry loads)."""
+    from scipy.special import xlogy as _xlogy
+
+    return _xlogy(x, y)
 
 
 def _entropy(p: np.ndarray) -> np.ndarray:
