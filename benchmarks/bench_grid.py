@@ -33,8 +33,10 @@ def median_time(fn, repeats: int) -> float:
 
 
 def cli_time(args: list[str], repeats: int) -> float:
-    return median_time(lambda: subprocess.run([sys.executable, "-m", "algrid.cli", *args], check=True,
-                                              capture_output=True), repeats)
+    return median_time(
+        lambda: subprocess.run([sys.executable, "-m", "algrid.cli", *args], check=True, capture_output=True),
+        repeats,
+    )
 
 
 def main() -> None:
@@ -54,10 +56,16 @@ def main() -> None:
     t_rows = median_time(lambda: grid.configs(sample), max(1, args.repeats // 2)) * (shard.size / sample.size)
     t_info = cli_time(["grid", "info", args.grid, "--json"], args.repeats)
     t_show = cli_time(["grid", "show", args.grid, str(len(grid) // 2), "--json"], args.repeats)
-    import numpy, pyarrow, sklearn  # noqa: E401, F401
+    import pyarrow
 
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
     lines = [
         "## Grid layer (benchmarks/bench_grid.py)",
         "",

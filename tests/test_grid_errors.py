@@ -102,7 +102,9 @@ def test_bad_grid_in_a_real_process(tmp_path):
     """The same contract end to end: a separate process, stderr only, no traceback."""
     path = tmp_path / "bad.yaml"
     path.write_text(GOOD.replace("margin", "marginn"))
-    proc = subprocess.run([sys.executable, "-m", "algrid.cli", "grid", "info", str(path)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "algrid.cli", "grid", "info", str(path)], capture_output=True, text=True
+    )
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr and "marginn" in proc.stderr
 

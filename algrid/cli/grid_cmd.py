@@ -243,5 +243,7 @@ def estimate(grid_file: str, as_json: bool, calibration: str | None, top: int) -
         if len(rows) > top:
             click.echo(f"  ... ({len(rows) - top} more; use --json)")
     if data["uncalibrated_pairs"]:
-        shown = ", ".join(data["uncalibrated_pairs"][:6]) + (", ..." if len(data["uncalibrated_pairs"]) > 6 else "")
+        shown = ", ".join(data["uncalibrated_pairs"][:6]) + (
+            ", ..." if len(data["uncalibrated_pairs"]) > 6 else ""
+        )
         click.echo(f"uncalibrated (default cost used): {shown}")
