@@ -537,6 +537,22 @@ def markdown(res: dict) -> str:
     return "\n".join(lines)
 
 
+IMPL_WHERE = {"learner": ["rf"], "dataset": ["breast_cancer", "vehicle"], "split": [0], "start": [0]}
+
+
+def impl_cache_only(args: argparse.Namespace, argv: list[str] | None) -> int:
+    """Cache hit rate and speed-up on whole work groups of the implementations grid (or the stand-in slice)."""
+    impl = IMPL_GRID if IMPL_GRID.exists() else IMPL_SLICE
+    res = overhead_and_cache(impl, args.reps, where=IMPL_WHERE)
+    res.update(grid=str(impl.relative_to(ROOT)), where=IMPL_WHERE, machine=machine_info())
+    res["command"] = "python benchmarks/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    out = Path(args.out) if args.out else HERE / "results" / "cache-implementations.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(res, indent=1, default=float) + "\n")
+    log(f"wrote {out}: hit rate {res['cache_hit_rate']:.1%}, speed-up {res['cache_speedup']:.2f}x")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument(
@@ -548,8 +564,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--skip", default="", help="comma list of parts to skip: baseline,jobs2,loop,pool,impl")
     ap.add_argument("--out", default=None, help="JSON results file")
+    ap.add_argument(
+        "--impl-cache-only",
+        action="store_true",
+        help="only the cache measurement on whole rf work groups (breast_cancer, vehicle) of grids/implementations.yaml",
+    )
     args = ap.parse_args(argv)
     warnings.simplefilter("ignore")
+    if args.impl_cache_only:
+        return impl_cache_only(args, argv)
     skip = set(filter(None, args.skip.split(",")))
     mode = "quick" if args.quick else "full"
     n_groups = args.groups or (2 if args.quick else len(GROUPS))
@@ -587,7 +610,7 @@ def main(argv: list[str] | None = None) -> int:
             res["loop"] = overhead_and_cache(grid_path, args.reps)
         if "impl" not in skip:
             impl = IMPL_GRID if IMPL_GRID.exists() else IMPL_SLICE
-            where = {"learner": ["rf"], "dataset": ["breast_cancer", "vehicle"], "split": [0], "start": [0]}
+            where = dict(IMPL_WHERE)
             if args.quick:
                 where["dataset"] = ["breast_cancer"]
             res["cache_impl"] = overhead_and_cache(impl, 1, where=where)
