@@ -565,6 +565,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip", default="", help="comma list of parts to skip: baseline,jobs2,loop,pool,impl")
     ap.add_argument("--out", default=None, help="JSON results file")
     ap.add_argument(
+        "--quick-pairs", action="store_true", help="the 6 quick strategy pairs even without --quick"
+    )
+    ap.add_argument(
         "--impl-cache-only",
         action="store_true",
         help="only the cache measurement on whole rf work groups (breast_cancer, vehicle) of grids/implementations.yaml",
@@ -588,7 +591,10 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="algrid-bench-") as tmp:
         work = Path(tmp)
         grid_path = subset_grid(
-            work / "subset.yaml", groups, QUICK_PAIRS if args.quick else None, f"bench_{mode}"
+            work / "subset.yaml",
+            groups,
+            QUICK_PAIRS if args.quick or args.quick_pairs else None,
+            f"bench_{mode}",
         )
         res["algrid_jobs1"] = algrid_runs(grid_path, 1, args.reps, work)
         if "baseline" not in skip:
