@@ -195,3 +195,13 @@ def test_experiment_with_adapter_is_deterministic():
     assert a.cycles_done == 3
     assert a.selected == b.selected
     assert all(len(s) == 3 for s in a.selected[1:])
+
+
+def test_modal_scores_the_loops_pool_probabilities():
+    """modAL gets ctx.proba_pool for the pool instead of a second predict_proba (the loop computes it once)."""
+    ctx = _context(binary=False)()
+    proba = np.full((len(ctx.X_pool), 3), [0.98, 0.01, 0.01])
+    proba[[5, 17, 23, 31]] = [0.34, 0.33, 0.33]  # the only uncertain rows
+    ctx.proba_pool = proba
+    picked = _select(get_strategy("least_confidence", "modal"), ctx)
+    assert sorted(picked.tolist()) == [5, 17, 23, 31]

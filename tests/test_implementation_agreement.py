@@ -227,23 +227,21 @@ def test_agreement_script_reports_jaccard_and_curve_difference(tmp_path):
     assert failed["matched"] == 1 and failed["both_ok"] == 0 and failed["diff"] is None
 
 
-def test_agreement_script_cli(tmp_path):
+def test_agreement_script_cli(tmp_path, capsys):
     import json
     import subprocess
     import sys
 
-    _, script = _agreement_module()
+    module, script = _agreement_module()
     store = _write_store(tmp_path / "store")
     out = subprocess.run([sys.executable, str(script), str(store), "--json"], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["metric"] == "f1_weighted_aulc"
-    table = subprocess.run([sys.executable, str(script), str(store)], capture_output=True, text=True).stdout
-    assert "margin" in table and "-0.0750" in table
-    bad = subprocess.run(
-        [sys.executable, str(script), str(store), "--metric", "nope"], capture_output=True, text=True
-    )
-    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "nope" in bad.stderr
-    missing = subprocess.run(
-        [sys.executable, str(script), str(tmp_path / "none")], capture_output=True, text=True
-    )
-    assert missing.returncode != 0 and "Traceback" not in missing.stderr
+    assert module.main([str(store), "--per-cycle"]) == 0
+    table = capsys.readouterr().out
+    assert "margin" in table and "-0.0750" in table and "1:0.67 2:0.67" in table
+    assert module.main([str(store), "--metric", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "nope" in err
+    assert module.main([str(tmp_path / "none")]) != 0
+    assert "no result store" in capsys.readouterr().err

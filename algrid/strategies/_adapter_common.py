@@ -161,3 +161,28 @@ def binary_learner(ctx: QueryContext, seed: int) -> Any:
     if "classes" in learner.get_params(deep=False):
         learner.set_params(classes=np.array([0, 1]))
     return learner
+
+
+class PoolProba:
+    """The fitted model, answering ``predict_proba(ctx.X_pool)`` with the loop's ``ctx.proba_pool``.
+
+    The loop computes the pool probabilities once per cycle; libraries that call ``predict_proba`` on the very
+    same pool array get those (identical) values instead of a second pass. Any other input goes to the model.
+    """
+
+    def __init__(self, model: Any, X_pool: np.ndarray, proba_pool: np.ndarray | None) -> None:
+        self.model = model
+        self._X_pool = X_pool
+        self._proba = proba_pool
+
+    @property
+    def classes_(self) -> np.ndarray:
+        return self.model.classes_
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        if self._proba is not None and X is self._X_pool:
+            return self._proba
+        return self.model.predict_proba(X)
+
+    def predict(self, X: Any) -> np.ndarray:
+        return self.model.predict(X)

@@ -2,7 +2,8 @@
 
 modAL's ``ActiveLearner.teach`` breaks on scikit-learn >= 1.8, so the loop stays ours and only modAL's query
 functions run: the fitted model is wrapped in an ``ActiveLearner`` constructed *without* training data (nothing is
-refitted), and ``X_training``/``y_training`` are set to the labelled set for the strategies that read them.
+refitted), and ``X_training``/``y_training`` are set to the labelled set for the strategies that read them. Its
+``predict_proba`` on the pool array returns the loop's ``ctx.proba_pool`` (computed once per cycle).
 
 Per strategy (``batch_mode``):
 
@@ -30,17 +31,18 @@ from typing import Any
 
 import numpy as np
 
-from algrid.strategies._adapter_common import Adapter, fit_committee
+from algrid.strategies._adapter_common import Adapter, PoolProba, fit_committee
 from algrid.strategies.base import QueryContext, StrategySpec
 
 LIBRARY = "modAL-python"
 
 
 def _learner(ctx: QueryContext) -> Any:
-    """An ``ActiveLearner`` around the already fitted model (no refit: the constructor fits only if given data)."""
+    """An ``ActiveLearner`` around the already fitted model (no refit: the constructor fits only if given data);
+    its ``predict_proba`` on the pool returns the loop's ``ctx.proba_pool``."""
     from modAL.models import ActiveLearner
 
-    learner = ActiveLearner(estimator=ctx.model)
+    learner = ActiveLearner(estimator=PoolProba(ctx.model, ctx.X_pool, ctx.proba_pool))
     learner.X_training = ctx.X_labeled
     learner.y_training = ctx.y_labeled
     return learner
