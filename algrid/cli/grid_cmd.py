@@ -86,6 +86,9 @@ def _collapse_reasons(reasons: dict[str, int]) -> list[tuple[str, int]]:
         else:
             rows.append((reason, n))
     for impl, items in lacks.items():
+        if len(items) == 1:
+            rows.append((f"{impl} lacks {items[0][0]}", items[0][1]))
+            continue
         names = ", ".join(s for s, _ in items[:6]) + (", ..." if len(items) > 6 else "")
         rows.append((f"{impl} lacks {len(items)} strategies ({names})", sum(n for _, n in items)))
     return sorted(rows, key=lambda r: -r[1])
