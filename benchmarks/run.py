@@ -166,6 +166,33 @@ def algrid_runs(
     }
 
 
+def interleaved_runs(grid_path: Path, reps: int, work: Path) -> tuple[dict, dict]:
+    """--jobs 1 and --jobs 2 alternately, so a load that drifts over time biases neither (medians per setting)."""
+    one, two = [], []
+    for _ in range(reps):
+        one.append(algrid_runs(grid_path, 1, 1, work))
+        two.append(algrid_runs(grid_path, 2, 1, work))
+
+    def merge(parts: list[dict]) -> dict:
+        runs = [r for p in parts for r in p["runs"]]
+        n = parts[0]["experiments"]
+        cpu = statistics.median(r["cpu_s"] for r in runs)
+        wall = statistics.median(r["wall_s"] for r in runs)
+        inner = statistics.median(r["sum_experiment_cpu_s"] for r in runs)
+        return {
+            **parts[0],
+            "median_cpu_s": cpu,
+            "median_wall_s": wall,
+            "experiments_per_cpu_hour": n / cpu * 3600,
+            "experiments_per_wall_hour": n / wall * 3600,
+            "runner_overhead_cpu_share": 1 - inner / cpu,
+            "runs": runs,
+            "interleaved": True,
+        }
+
+    return merge(one), merge(two)
+
+
 # ----------------------------------------------------------------------------------------------- 2. baseline
 
 
@@ -596,7 +623,10 @@ def main(argv: list[str] | None = None) -> int:
             QUICK_PAIRS if args.quick or args.quick_pairs else None,
             f"bench_{mode}",
         )
-        res["algrid_jobs1"] = algrid_runs(grid_path, 1, args.reps, work)
+        if "jobs2" in skip:
+            res["algrid_jobs1"] = algrid_runs(grid_path, 1, args.reps, work)
+        else:
+            res["algrid_jobs1"], res["algrid_jobs2"] = interleaved_runs(grid_path, args.reps, work)
         if "baseline" not in skip:
             base = baseline_runs(grid_path, args.reps, work)
             outputs = base.pop("_outputs")
@@ -607,7 +637,6 @@ def main(argv: list[str] | None = None) -> int:
             )
             log(f"algrid / baseline = {res['speedup']:.2f}x")
         if "jobs2" not in skip:
-            res["algrid_jobs2"] = algrid_runs(grid_path, 2, args.reps, work)
             res["jobs_scaling"] = (
                 res["algrid_jobs2"]["experiments_per_wall_hour"]
                 / res["algrid_jobs1"]["experiments_per_wall_hour"]
