@@ -570,8 +570,9 @@ IMPL_WHERE = {"learner": ["rf"], "dataset": ["breast_cancer", "vehicle"], "split
 def impl_cache_only(args: argparse.Namespace, argv: list[str] | None) -> int:
     """Cache hit rate and speed-up on whole work groups of the implementations grid (or the stand-in slice)."""
     impl = IMPL_GRID if IMPL_GRID.exists() else IMPL_SLICE
-    res = overhead_and_cache(impl, args.reps, where=IMPL_WHERE)
-    res.update(grid=str(impl.relative_to(ROOT)), where=IMPL_WHERE, machine=machine_info())
+    where = {**IMPL_WHERE, "dataset": ["breast_cancer"]} if args.quick else dict(IMPL_WHERE)
+    res = overhead_and_cache(impl, args.reps, where=where)
+    res.update(grid=str(impl.relative_to(ROOT)), where=where, machine=machine_info())
     res["command"] = "python benchmarks/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
     out = Path(args.out) if args.out else HERE / "results" / "cache-implementations.json"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -597,7 +598,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--impl-cache-only",
         action="store_true",
-        help="only the cache measurement on whole rf work groups (breast_cancer, vehicle) of grids/implementations.yaml",
+        help="only the cache measurement on whole rf work groups (breast_cancer, vehicle; --quick: breast_cancer) "
+        "of grids/implementations.yaml",
     )
     args = ap.parse_args(argv)
     warnings.simplefilter("ignore")
