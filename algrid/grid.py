@@ -51,7 +51,7 @@ def _value_hash(dim: str, value: Any) -> int:
     return _hash64(f"{dim}={value}")
 
 
-def _splitmix_finalise(x: np.ndarray) -> np.ndarray:
+def splitmix64(x: np.ndarray) -> np.ndarray:
     """Bijective 64-bit mixer (splitmix64's finaliser), so XOR-combined hashes look uniformly random."""
     x = x.astype(np.uint64, copy=True)
     with np.errstate(over="ignore"):
@@ -279,7 +279,7 @@ class Grid:
         acc = np.full(len(codes["dataset"]), self._settings_hash, dtype=np.uint64)
         for d in DIMENSIONS:
             acc ^= self._value_hashes[d][codes[d]]
-        return _splitmix_finalise(acc)
+        return splitmix64(acc)
 
     def decode(self, indices: np.ndarray | range | list[int]) -> pa.Table:
         """Columnar table (exp_index, exp_key, every dimension) for the given exp_indices, dictionary-encoded."""
@@ -326,7 +326,7 @@ class Grid:
         acc = self._settings_hash
         for d in DIMENSIONS:
             acc ^= np.uint64(_value_hash(d, config[d]))
-        return str(keys_to_hex(_splitmix_finalise(np.array([acc], dtype=np.uint64)))[0])
+        return str(keys_to_hex(splitmix64(np.array([acc], dtype=np.uint64)))[0])
 
     def index_of(self, config: dict[str, Any]) -> int | None:
         """exp_index of a configuration in this grid, or None (used to map stored experiments back)."""

@@ -46,15 +46,10 @@ _METRIC_OFFSET = {
 
 
 def _mix(x: np.ndarray) -> np.ndarray:
-    """splitmix64 finaliser: a cheap, well-spread hash of uint64 arrays."""
-    x = x.astype(np.uint64, copy=True)
-    with np.errstate(over="ignore"):
-        x ^= x >> np.uint64(30)
-        x *= np.uint64(0xBF58476D1CE4E5B9)
-        x ^= x >> np.uint64(27)
-        x *= np.uint64(0x94D049BB133111EB)
-        x ^= x >> np.uint64(31)
-    return x
+    """splitmix64 finaliser (the grid's key mixer): a cheap, well-spread hash of uint64 arrays."""
+    from algrid.grid import splitmix64
+
+    return splitmix64(x)
 
 
 def _hex_keys(h: np.ndarray) -> pa.Array:

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from algrid.strategies.base import QueryContext
+from algrid.strategies.base import QueryContext, StrategySpec
 
 #: Committee size for every QBC-type adapter strategy (modAL and scikit-activeml have no default of their own).
 COMMITTEE_SIZE = 5
@@ -186,3 +186,18 @@ class PoolProba:
 
     def predict(self, X: Any) -> np.ndarray:
         return self.model.predict(X)
+
+
+def unavailable_spec(
+    name: str, implementation: str, library: str, description: str, reason: str
+) -> StrategySpec:
+    """A pair listed by `algrid strategies` (with the reason) but excluded from every grid."""
+    return StrategySpec(
+        name=name,
+        implementation=implementation,
+        select=None,
+        description=description,
+        available=False,
+        unavailable_reason=reason,
+        library=library,
+    )

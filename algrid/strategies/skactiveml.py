@@ -35,7 +35,13 @@ from typing import Any
 
 import numpy as np
 
-from algrid.strategies._adapter_common import Adapter, binary_learner, fit_committee, library_view
+from algrid.strategies._adapter_common import (
+    Adapter,
+    binary_learner,
+    fit_committee,
+    library_view,
+    unavailable_spec,
+)
 from algrid.strategies.base import QueryContext, StrategySpec
 
 LIBRARY = "scikit-activeml"
@@ -253,15 +259,7 @@ def _spec(name: str, fn: Any, batch_mode: str, description: str, binary_only: bo
 
 
 def _unavailable(name: str, description: str, reason: str) -> StrategySpec:
-    return StrategySpec(
-        name=name,
-        implementation="skactiveml",
-        select=None,
-        description=description,
-        available=False,
-        unavailable_reason=reason,
-        library=LIBRARY,
-    )
+    return unavailable_spec(name, "skactiveml", LIBRARY, description, reason)
 
 
 STRATEGIES: list[StrategySpec] = [

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from algrid.strategies._adapter_common import Adapter, binary_learner, library_view
+from algrid.strategies._adapter_common import Adapter, binary_learner, library_view, unavailable_spec
 from algrid.strategies.base import QueryContext, StrategySpec
 
 LIBRARY = "small-text"
@@ -166,15 +166,7 @@ def _spec(name: str, fn: Any, batch_mode: str, description: str) -> StrategySpec
 
 
 def _unavailable(name: str, description: str, reason: str) -> StrategySpec:
-    return StrategySpec(
-        name=name,
-        implementation="smalltext",
-        select=None,
-        description=description,
-        available=False,
-        unavailable_reason=reason,
-        library=LIBRARY,
-    )
+    return unavailable_spec(name, "smalltext", LIBRARY, description, reason)
 
 
 STRATEGIES: list[StrategySpec] = [
