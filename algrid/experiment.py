@@ -38,7 +38,7 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 import algrid.learners  # noqa: F401 - load scikit-learn's native libraries before limiting their thread pools
 from algrid.cache import CacheEntry, ModelCache, labeled_digest, process_cache
@@ -279,6 +279,18 @@ def _resolve_cache(cache: ModelCache | bool | None) -> ModelCache | None:
     return cache
 
 
+_THREADPOOLS: ThreadpoolController | None = None
+
+
+def _one_thread():
+    """Limit BLAS/OpenMP pools to one thread. The controller (a scan of every loaded library, ~2 ms) is built once
+    per process, not per experiment."""
+    global _THREADPOOLS
+    if _THREADPOOLS is None:
+        _THREADPOOLS = ThreadpoolController()
+    return _THREADPOOLS.limit(limits=1)
+
+
 def run_experiment(
     config: dict[str, Any],
     settings: dict[str, Any],
@@ -305,7 +317,7 @@ def run_experiment(
     try:
         # One BLAS/OpenMP thread: parallelism is across experiments; nested pools on a busy machine made
         # small k-means/kNN/L-BFGS calls 10-20x slower in measurements.
-        with warnings.catch_warnings(), threadpool_limits(limits=1):
+        with warnings.catch_warnings(), _one_thread():
             warnings.simplefilter("ignore")  # convergence/deprecation chatter from learners and libraries
             _loop(config, settings, _resolve_cache(cache), result, on_cycle)
     except TimeoutError:
