@@ -1,4 +1,4 @@
-"""Time the analysis queries on a big synthetic store and write benchmarks/BENCHMARKS-analysis.md.
+"""Time the analysis queries on a big synthetic store and write benchmarks/results/analysis.md (section 4 of BENCHMARKS.md).
 
 Each measurement runs the real CLI (`algrid query ... --json`) in a fresh Python process, so caches do not carry
 over between repeats; the child reports the time spent inside the command and its peak RSS
@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--extra", action="store_true", help="also time stability, impact --all and runtime (once)"
     )
-    ap.add_argument("--out", type=Path, default=Path(__file__).with_name("BENCHMARKS-analysis.md"))
+    ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "analysis.md")
     ap.add_argument(
         "--rows-from",
         type=Path,

@@ -1,7 +1,7 @@
 """Benchmark the grid layer on the paper-scale grid: `grid info`, `grid show`, and vectorised shard decoding.
 
 Usage: python benchmarks/bench_grid.py [--grid grids/paper.yaml] [--repeats 5]
-Prints a Markdown section (also written to benchmarks/BENCHMARKS-grid.md). The baseline is a plain per-row
+Prints a Markdown section (also written to benchmarks/results/grid.md; merged into BENCHMARKS.md by hand). The baseline is a plain per-row
 Python decode (`grid.configs`, one dict per experiment) run in the same invocation on the same shard.
 """
 
@@ -91,7 +91,7 @@ def main() -> None:
     ]
     text = "\n".join(lines)
     print(text)
-    (ROOT / "benchmarks" / "BENCHMARKS-grid.md").write_text(text)
+    (ROOT / "benchmarks" / "results" / "grid.md").write_text(text)
 
 
 if __name__ == "__main__":

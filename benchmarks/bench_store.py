@@ -2,7 +2,7 @@
 
 Usage: python benchmarks/bench_store.py [--out DIR] [--cycles 10]
 Writes synthetic ExperimentResults (no AL loop) for a 24,000-experiment grid in parts of 16 experiments (the runner's
-default flush), then times the operations runners and users do. Results: benchmarks/BENCHMARKS-store.md.
+default flush), then times the operations runners and users do. Results: section 3 of benchmarks/BENCHMARKS.md.
 """
 
 from __future__ import annotations

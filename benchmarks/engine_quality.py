@@ -1,6 +1,6 @@
 """Sanity benchmark of the AL engine's quality: margin vs random with a random forest at batch 5.
 
-Usage: python benchmarks/engine_quality.py [--starts 5] [--cycles 20] [--out benchmarks/BENCHMARKS-engine.md]
+Usage: python benchmarks/engine_quality.py [--starts 5] [--cycles 20] [--out benchmarks/results/engine.md]
 Prints (and optionally writes) a Markdown table: per dataset the mean over start sets of accuracy_mean
 (mean test accuracy over cycles 1..T) and accuracy_aulc for random and margin, and how many start sets margin won.
 
