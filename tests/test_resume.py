@@ -23,7 +23,7 @@ KILLS = 5
 def _grid(path: Path) -> Path:
     doc = {
         "name": "resume",
-        "cycles": 2,
+        "cycles": 20,  # slow enough that, even on an idle machine, a kill lands while experiments remain
         "timeout_s": 120,
         "dimensions": {
             "dataset": ["iris", "wine"],
@@ -85,7 +85,7 @@ def test_kill9_at_random_moments_then_resume_equals_uninterrupted(tmp_path):
             deadline = time.monotonic() + 120
             while _n_runs_parts(store) == before and proc.poll() is None and time.monotonic() < deadline:
                 time.sleep(0.02)
-            time.sleep(rng.uniform(0.0, 0.6))
+            time.sleep(rng.uniform(0.0, 0.3))
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)  # the runner and its workers, like a node failure
             kills += 1
