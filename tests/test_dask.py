@@ -18,7 +18,7 @@ pytest.importorskip("distributed")
 from algrid.backends.dask import DaskError, chunk_indices, plan_chunks, run_dask  # noqa: E402
 from algrid.grid import load_grid  # noqa: E402
 from algrid.runner import run_shard  # noqa: E402
-from algrid.store import Store  # noqa: E402
+from algrid.store import Store, deterministic_table  # noqa: E402
 
 GRID_YAML = """\
 name: dasktest
@@ -35,24 +35,12 @@ dimensions:
 """
 
 
-def _comparable(table: pa.Table, keys: list[str]) -> pa.Table:
-    """Deterministic columns only, dictionaries decoded (parts read in another order build other dictionaries)."""
-    from algrid.store import TIMING_COLUMNS
-
-    keep = [c for c in table.column_names if c not in TIMING_COLUMNS]
-    table = table.select(keep)
-    for i, f in enumerate(table.schema):
-        if pa.types.is_dictionary(f.type):
-            table = table.set_column(i, f.name, table.column(i).cast(f.type.value_type))
-    return table.sort_by([(k, "ascending") for k in keys])
-
-
 def _curves(store: Path) -> pa.Table:
-    return _comparable(Store.open(store).curves(), ["exp_key", "cycle"])
+    return deterministic_table(store, "curves")
 
 
 def _runs(store: Path) -> pa.Table:
-    return _comparable(Store.open(store).runs(), ["exp_key"])
+    return deterministic_table(store, "runs")
 
 
 def _verify(store: Path) -> None:

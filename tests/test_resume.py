@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 
 from algrid.runner import run_shard
-from algrid.store import TIMING_COLUMNS, Store
+from algrid.store import Store, deterministic_table
 from algrid.store.compact import compact
 from algrid.store.verify import verify
 
@@ -42,17 +42,7 @@ def _grid(path: Path) -> Path:
 
 
 def _deterministic(store_dir: Path) -> dict[str, list]:
-    store = Store.open(store_dir)
-    out = {}
-    for kind, keys in (
-        ("runs", ["exp_key"]),
-        ("curves", ["exp_key", "cycle"]),
-        ("queries", ["exp_key", "cycle"]),
-    ):
-        t = store.read(kind)
-        t = t.select([c for c in t.column_names if c not in TIMING_COLUMNS])
-        out[kind] = t.sort_by([(k, "ascending") for k in keys]).to_pylist()
-    return out
+    return {kind: deterministic_table(store_dir, kind).to_pylist() for kind in ("runs", "curves", "queries")}
 
 
 def _n_runs_parts(store: Path) -> int:

@@ -8,13 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pyarrow as pa
 import pytest
 import yaml
 
 from algrid.grid import load_grid
 from algrid.runner import run_shard
-from algrid.store import TIMING_COLUMNS, Store
+from algrid.store import Store, deterministic_table
 from algrid.store.verify import verify
 
 TESTS = Path(__file__).parent
@@ -44,19 +43,9 @@ def write_grid(path: Path, **over) -> Path:
     return path
 
 
-def deterministic(store_dir: Path) -> dict[str, pa.Table]:
+def deterministic(store_dir: Path) -> dict[str, list]:
     """Curves, queries and runs without timing columns, sorted: what must be identical across layouts."""
-    store = Store.open(store_dir)
-    out = {}
-    for kind, keys in (
-        ("runs", ["exp_key"]),
-        ("curves", ["exp_key", "cycle"]),
-        ("queries", ["exp_key", "cycle"]),
-    ):
-        t = store.read(kind)
-        t = t.select([c for c in t.column_names if c not in TIMING_COLUMNS])
-        out[kind] = t.sort_by([(k, "ascending") for k in keys]).to_pylist()
-    return out
+    return {kind: deterministic_table(store_dir, kind).to_pylist() for kind in ("runs", "curves", "queries")}
 
 
 def cli(*args: str, env_extra: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:

@@ -218,29 +218,17 @@ def _require_slurm() -> None:
     pytest.skip(f"needs a SLURM cluster: {reason} (start one with .ci/slurm_up.sh, export SLURM_CONF)")
 
 
-def _comparable(table: pa.Table, keys: list[str]) -> pa.Table:
-    """Deterministic columns only, dictionaries decoded (parts read in another order build other dictionaries)."""
-    from algrid.store import TIMING_COLUMNS
-
-    keep = [c for c in table.column_names if c not in TIMING_COLUMNS]
-    table = table.select(keep)
-    for i, f in enumerate(table.schema):
-        if pa.types.is_dictionary(f.type):
-            table = table.set_column(i, f.name, table.column(i).cast(f.type.value_type))
-    return table.sort_by([(k, "ascending") for k in keys])
-
-
 def _curves(store: Path) -> pa.Table:
-    from algrid.store import Store
+    from algrid.store import deterministic_table
 
-    return _comparable(Store.open(store).curves(), ["exp_key", "cycle"])
+    return deterministic_table(store, "curves")
 
 
 def _runs(store: Path) -> pa.Table:
-    from algrid.store import Store
+    from algrid.store import deterministic_table
 
-    t = Store.open(store).runs()
-    return _comparable(t.select([c for c in t.column_names if c != "status"]), ["exp_key"])
+    t = deterministic_table(store, "runs")
+    return t.select([c for c in t.column_names if c != "status"])
 
 
 @pytest.fixture(scope="module")
