@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from algrid.errors import AlgridError
+from algrid.results import DIMENSIONS
 
 if TYPE_CHECKING:
     from algrid.grid import Grid
@@ -406,21 +407,7 @@ def calibrate_from_store(store_dir: str | Path, base: Calibration | None = None)
     base = base or load_calibration()
     try:
         store = Store.open(store_dir)
-        runs = store.runs(
-            columns=[
-                "dataset",
-                "strategy",
-                "implementation",
-                "batch_size",
-                "initial_pool",
-                "learner",
-                "split",
-                "start",
-                "seed",
-                "status",
-                "cpu_s",
-            ]
-        )
+        runs = store.runs(columns=[*DIMENSIONS, "status", "cpu_s"])
         settings = store.grid().settings
     except AlgridError:
         raise

@@ -17,7 +17,7 @@ from algrid.analysis.runtime import runtime
 from algrid.analysis.source import StoreData
 from algrid.analysis.stability import stability
 from algrid.analysis.stats import critical_difference
-from algrid.analysis.tables import missing_line
+from algrid.analysis.tables import IMPACT_COLUMNS, missing_line
 from algrid.analysis.values import build_values
 from algrid.errors import AlgridError
 
@@ -121,17 +121,7 @@ def write_report(
         sections.append(
             _table(
                 imp["rows"],
-                [
-                    "rank",
-                    "param",
-                    "n_values",
-                    "variance_share",
-                    "variance_share_within",
-                    "kendall_tau",
-                    "tau_vs_all",
-                    "pearson",
-                    "jaccard",
-                ],
+                IMPACT_COLUMNS,
             )
         )
     else:

@@ -94,22 +94,26 @@ def render_impact(res: dict) -> str:
     return "\n".join(lines)
 
 
+#: Columns of the `query impact --all` table (also the report's impact table).
+IMPACT_COLUMNS = [
+    "rank",
+    "param",
+    "n_values",
+    "variance_share",
+    "variance_share_within",
+    "kendall_tau",
+    "tau_vs_all",
+    "pearson",
+    "jaccard",
+]
+
+
 def render_impact_all(res: dict) -> str:
     lines = _header(res, f"hyperparameters ranked by {res['ranked_by']}")
     lines.append(
         table(
             res["rows"],
-            [
-                "rank",
-                "param",
-                "n_values",
-                "variance_share",
-                "variance_share_within",
-                "kendall_tau",
-                "tau_vs_all",
-                "pearson",
-                "jaccard",
-            ],
+            IMPACT_COLUMNS,
         )
     )
     if res["single_valued"]:
