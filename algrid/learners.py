@@ -16,9 +16,10 @@ import numpy as np
 
 
 def _rf(seed: int) -> Any:
-    from sklearn.ensemble import RandomForestClassifier
+    # scikit-learn's RandomForestClassifier with the same results, faster on small labelled sets (fast_forest.py).
+    from algrid.fast_forest import FastRandomForestClassifier
 
-    return RandomForestClassifier(n_estimators=100, n_jobs=1, random_state=seed)
+    return FastRandomForestClassifier(n_estimators=100, n_jobs=1, random_state=seed)
 
 
 def _svm_rbf(seed: int) -> Any:

@@ -517,7 +517,10 @@ def _prepare_worker() -> None:
         except ImportError:
             pass
     try:
+        from algrid.fast_forest import fast_path_enabled
         from algrid.learners import learner_names, make_learner
+
+        fast_path_enabled()  # verified once here, inherited by every forked worker
 
         for learner in learner_names():
             make_learner(learner, 0)
