@@ -38,6 +38,8 @@ def approx_nbytes(obj: Any, _depth: int = 0) -> int:
         return 0
     if hasattr(obj, "node_count") and hasattr(obj, "value"):  # sklearn.tree._tree.Tree (no __dict__)
         return int(obj.value.nbytes + obj.node_count * 64)
+    if _depth and hasattr(obj, "tree_"):  # a fitted tree inside an ensemble: its arrays are all that count
+        return approx_nbytes(obj.tree_, _depth + 1)
     if isinstance(obj, list | tuple):
         return sum(approx_nbytes(o, _depth + 1) for o in obj)
     if isinstance(obj, dict):

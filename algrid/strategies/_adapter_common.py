@@ -130,6 +130,14 @@ def _library_view_class() -> type:
             self.n_features_in_ = int(n_features)
             return self
 
+        def __deepcopy__(self, memo: dict) -> Any:
+            # Libraries deep-copy the estimator they are given (scikit-activeml on every query, to adopt a fitted
+            # model): a 100-tree forest costs milliseconds each time. The wrapped model is never changed in place
+            # (``fit`` fits a clone), so a copy may share it.
+            twin = type(self)(self.estimator)
+            twin.__dict__.update(self.__dict__)
+            return twin
+
         def predict(self, X: np.ndarray) -> np.ndarray:
             return self.estimator_.predict(X)
 
