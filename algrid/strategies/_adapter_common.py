@@ -97,6 +97,30 @@ def _accepts_sample_weight(estimator: Any) -> bool:
         return False
 
 
+class _Shared:
+    """A model that deep copies share instead of duplicating.
+
+    Libraries deep-copy the estimator they are given (scikit-activeml on every query, to adopt a fitted model, and
+    again per committee); for a 100-tree forest that costs milliseconds each time. The views never change a model
+    in place (``fit`` fits a clone), so every copy may hold the same one.
+    """
+
+    __slots__ = ("model",)
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+
+    def __deepcopy__(self, memo: dict) -> _Shared:
+        return self
+
+    def __repr__(self) -> str:
+        return repr(self.model)
+
+
+def _unshared(obj: Any) -> Any:
+    return obj.model if isinstance(obj, _Shared) else obj
+
+
 def _library_view_class() -> type:
     from sklearn.base import BaseEstimator, ClassifierMixin, clone
 
@@ -112,7 +136,7 @@ def _library_view_class() -> type:
             self.estimator = estimator
 
         def fit(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None) -> Any:
-            est = clone(self.estimator)
+            est = clone(_unshared(self.estimator))
             w = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
             if w is not None and len(w) and np.all(w == w[0]):
                 w = None
@@ -125,24 +149,16 @@ def _library_view_class() -> type:
             return self._adopt(est, np.asarray(X).shape[1])
 
         def _adopt(self, fitted: Any, n_features: int) -> Any:
-            self.estimator_ = fitted
+            self.estimator_ = _Shared(fitted)
             self.classes_ = np.asarray(fitted.classes_)
             self.n_features_in_ = int(n_features)
             return self
 
-        def __deepcopy__(self, memo: dict) -> Any:
-            # Libraries deep-copy the estimator they are given (scikit-activeml on every query, to adopt a fitted
-            # model): a 100-tree forest costs milliseconds each time. The wrapped model is never changed in place
-            # (``fit`` fits a clone), so a copy may share it.
-            twin = type(self)(self.estimator)
-            twin.__dict__.update(self.__dict__)
-            return twin
-
         def predict(self, X: np.ndarray) -> np.ndarray:
-            return self.estimator_.predict(X)
+            return self.estimator_.model.predict(X)
 
         def predict_proba(self, X: np.ndarray) -> np.ndarray:
-            return self.estimator_.predict_proba(X)
+            return self.estimator_.model.predict_proba(X)
 
     return LibraryView
 
@@ -156,7 +172,7 @@ def library_view(estimator: Any, fitted_on: np.ndarray | None = None) -> Any:
     global _LIBRARY_VIEW
     if _LIBRARY_VIEW is None:
         _LIBRARY_VIEW = _library_view_class()
-    view = _LIBRARY_VIEW(estimator)
+    view = _LIBRARY_VIEW(_Shared(estimator))
     if fitted_on is not None:
         view._adopt(estimator, np.asarray(fitted_on).shape[1])
     return view
