@@ -46,6 +46,7 @@ __all__ = [
     "calibrate_from_store",
     "estimate_grid",
     "experiment_cpu_seconds",
+    "experiment_costs",
     "load_calibration",
 ]
 
@@ -316,6 +317,33 @@ def _per_setting(grid: Grid, cal: Calibration):
                                 cal, lc, p, own[p], learner, group_size, group_proba
                             )
                             yield ds, learner, int(batch), p, repeat, min(each, limit), each > limit
+
+
+def experiment_costs(
+    configs: list[dict[str, Any]], settings: dict[str, Any], cal: Calibration | None = None
+) -> list[float]:
+    """Projected CPU seconds of each configuration, for scheduling (the runner starts the costly work first).
+
+    Each experiment is costed as if alone (its cycle-0 fit included): what matters here is the order of magnitude
+    between work groups, which spans 100x between a small SVM group and a random forest on a large pool.
+    """
+    cal = cal or load_calibration()
+    limit = float(settings.get("timeout_s") or math.inf)
+    cycles, test_size = int(settings["cycles"]), float(settings["test_size"])
+    shapes: dict[str, _Shape] = {}
+    memo: dict[tuple, float] = {}
+    out = []
+    for c in configs:
+        pair = f"{c['strategy']}@{c['implementation']}"
+        key = (c["dataset"], c["initial_pool"], int(c["batch_size"]), c["learner"], pair)
+        if key not in memo:
+            shape = shapes.get(key[0]) or shapes.setdefault(key[0], _shape(key[0], test_size))
+            n, pool, bs = _schedule(shape, _start_size(key[1], shape), key[2], cycles)
+            lc = _learner_cost(cal, key[3], shape, n, pool)
+            own = _pair_cost(cal, pair, shape, pool, bs)
+            memo[key] = min(experiment_cpu_seconds(cal, lc, pair, own, key[3], 1, True), limit)
+        out.append(memo[key])
+    return out
 
 
 def estimate_grid(grid: Grid, cal: Calibration | None = None) -> dict[str, Any]:

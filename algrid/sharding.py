@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from algrid.errors import AlgridError
+
 if TYPE_CHECKING:
     from algrid.grid import Grid
 
@@ -103,3 +105,19 @@ def shard_of(grid: Grid, indices: np.ndarray, n: int) -> np.ndarray:
     g = np.searchsorted(group_start, idx, side="right") - 1
     pos = begins[position_of_group[g]] + (idx - group_start[g])
     return (np.searchsorted(shard_bounds(grid.total, n), pos, side="right") - 1).astype(np.int64)
+
+
+def parse_shard(spec: str | tuple[int, int] | None) -> tuple[int, int] | None:
+    """``"i/N"`` (0-based i) -> (i, N); raises AlgridError naming the value."""
+    if spec is None or isinstance(spec, tuple):
+        return spec
+    i, sep, n = str(spec).partition("/")
+    try:
+        if not sep:
+            raise ValueError
+        i_, n_ = int(i), int(n)
+    except ValueError:
+        raise AlgridError(f"--shard: expected i/N such as 3/10, got {spec!r}") from None
+    if n_ < 1 or not 0 <= i_ < n_:
+        raise AlgridError(f"--shard: need 0 <= i < N, got {spec!r}")
+    return i_, n_

@@ -131,9 +131,13 @@ class _Zygote:
         child_sock.close()
         self.sock = parent_sock
         self.context = _context()
-        ready = self.sock.recv(1)
-        if ready != b"R":
-            raise OSError("worker zygote failed to start")
+        self.ready = False  # its imports run while the caller goes on (see prestart); fork() waits for them
+
+    def _await_ready(self) -> None:
+        if not self.ready:
+            if self.sock.recv(1) != b"R":
+                raise OSError("worker zygote failed to start")
+            self.ready = True
 
     @classmethod
     def get(cls) -> _Zygote | None:
@@ -152,6 +156,7 @@ class _Zygote:
     def fork(self) -> tuple[int, socket.socket]:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         with self._lock:
+            self._await_ready()
             socket.send_fds(self.sock, [b"F"], [theirs.fileno()])
             theirs.close()
             data = b""
@@ -161,6 +166,12 @@ class _Zygote:
                     raise OSError("worker zygote died")
                 data += chunk
         return int.from_bytes(data, "little"), ours
+
+
+def prestart() -> None:
+    """Start the worker zygote now, so its imports (1-2 s) overlap the caller's own set-up (grid, store)."""
+    if not os.environ.get("ALGRID_NO_ZYGOTE"):
+        _Zygote.get()
 
 
 class _Worker:
@@ -575,7 +586,10 @@ def _zygote_main(fd: int) -> None:
     _prepare_worker()
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped automatically
     ctl = socket.socket(fileno=fd)
-    ctl.sendall(b"R")
+    try:
+        ctl.sendall(b"R")
+    except OSError:
+        return  # the runner went away while we imported (it was started early and then stopped on bad input)
     while True:
         try:
             msg, fds, _, _ = socket.recv_fds(ctl, 1, 1)

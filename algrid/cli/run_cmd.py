@@ -69,13 +69,17 @@ def run(
     as_json: bool,
 ) -> None:
     """Run a grid (or one shard of it) into its result store; resumes where it left off."""
-    from algrid.backends.local import load_plugins
+    from algrid.backends.local import load_plugins, prestart
     from algrid.grid import load_grid
-    from algrid.runner import parse_shard, run_shard
+    from algrid.sharding import parse_shard
 
     load_plugins()
     grid = load_grid(grid_file)
     shard_t = parse_shard(shard)
+    if backend == "local" and not in_process:
+        prestart()  # the workers' imports overlap ours from here on
+    from algrid.runner import run_shard
+
     if backend == "dask":
         from algrid.backends.dask import run_dask
 
