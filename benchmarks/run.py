@@ -12,7 +12,8 @@ pair; --quick takes 2 groups and 6 pairs, the default 6 groups x 15 pairs):
    show both did the same experiments;
 3. overhead of algrid's loop: (wall - time inside learner fit/predict/predict_proba and strategy select) / wall,
    instrumented in-process over the same experiments with the cache on;
-4. scaling: wall-clock throughput of ``--jobs 2`` vs ``--jobs 1``; per-query cost of every native strategy on
+4. scaling: wall-clock throughput of ``--jobs 2`` vs ``--jobs 1`` on the whole fixed grid (1,080 experiments,
+   72 work groups; ``--scaling-grid subset`` or --quick: on the measured subset); per-query cost of every native strategy on
    synthetic pools of 1k, 5k and 20k rows at batch 1 and 10, flagging growth faster than O(pool x batch);
 5. cache: hit rate and CPU speed-up (cache on vs off, in-process) on the same experiments and on a slice of
    ``grids/implementations.yaml`` if it exists;
@@ -593,6 +594,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip", default="", help="comma list of parts to skip: baseline,jobs2,loop,pool,impl")
     ap.add_argument("--out", default=None, help="JSON results file")
     ap.add_argument(
+        "--scaling-grid",
+        choices=["subset", "full"],
+        default=None,
+        help="grid of the --jobs 1 vs 2 runs: the measured subset, or all of benchmarks/grids/bench.yaml "
+        "(default: full, subset with --quick)",
+    )
+    ap.add_argument(
         "--quick-pairs", action="store_true", help="the 6 quick strategy pairs even without --quick"
     )
     ap.add_argument(
@@ -606,6 +614,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.impl_cache_only:
         return impl_cache_only(args, argv)
     skip = set(filter(None, args.skip.split(",")))
+    args.scaling_grid = args.scaling_grid or ("subset" if args.quick else "full")
     mode = "quick" if args.quick else "full"
     n_groups = args.groups or (2 if args.quick else len(GROUPS))
     groups = GROUPS[:n_groups]
@@ -625,10 +634,14 @@ def main(argv: list[str] | None = None) -> int:
             QUICK_PAIRS if args.quick or args.quick_pairs else None,
             f"bench_{mode}",
         )
-        if "jobs2" in skip:
+        scaling_full = "jobs2" not in skip and args.scaling_grid == "full"
+        if "jobs2" in skip or scaling_full:
             res["algrid_jobs1"] = algrid_runs(grid_path, 1, args.reps, work)
         else:
             res["algrid_jobs1"], res["algrid_jobs2"] = interleaved_runs(grid_path, args.reps, work)
+        if scaling_full:  # the whole fixed grid: enough work groups to keep two workers busy to the end
+            res["scaling_grid"] = str(BENCH_GRID.relative_to(ROOT))
+            res["scaling_jobs1"], res["algrid_jobs2"] = interleaved_runs(BENCH_GRID, args.reps, work)
         if "baseline" not in skip:
             base = baseline_runs(grid_path, args.reps, work)
             outputs = base.pop("_outputs")
@@ -639,10 +652,11 @@ def main(argv: list[str] | None = None) -> int:
             )
             log(f"algrid / baseline = {res['speedup']:.2f}x")
         if "jobs2" not in skip:
+            one = res.get("scaling_jobs1", res["algrid_jobs1"])
             res["jobs_scaling"] = (
-                res["algrid_jobs2"]["experiments_per_wall_hour"]
-                / res["algrid_jobs1"]["experiments_per_wall_hour"]
+                res["algrid_jobs2"]["experiments_per_wall_hour"] / one["experiments_per_wall_hour"]
             )
+            log(f"--jobs 2 / --jobs 1 = {res['jobs_scaling']:.2f}x")
         if "loop" not in skip:
             res["loop"] = overhead_and_cache(grid_path, args.reps)
         if "impl" not in skip:
@@ -655,7 +669,11 @@ def main(argv: list[str] | None = None) -> int:
             res["cache_impl"]["grid"] = str(impl.relative_to(ROOT))
         sum_exp = statistics.median(r["sum_experiment_cpu_s"] for r in res["algrid_jobs1"]["runs"])
         res["estimate"] = estimate_check(grid_path, res["algrid_jobs1"]["median_cpu_s"], sum_exp)
-        for r in res["algrid_jobs1"]["runs"] + res.get("algrid_jobs2", {}).get("runs", []):
+        for r in [
+            r
+            for k in ("algrid_jobs1", "algrid_jobs2", "scaling_jobs1")
+            for r in res.get(k, {}).get("runs", [])
+        ]:
             r.pop("store", None)
     if "pool" not in skip:
         res["pool_scaling"] = pool_scaling(reps=1 if args.quick else 3, budget_s=10.0 if args.quick else 30.0)
