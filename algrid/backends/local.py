@@ -11,9 +11,10 @@ Why separate OS processes started with ``subprocess`` (not ``multiprocessing.Poo
 
 Protocol: the parent writes pickled messages to the worker's task pipe and reads from its result pipe
 (``multiprocessing.connection.Connection`` over two inherited fds; the worker's stdout is redirected to stderr so
-library prints cannot corrupt the channel). Worker -> parent: ("start", key, cpu), ("cycle", key, curve_row,
-selected, cpu), ("done", key, result). After every cycle the parent therefore knows the finished cycles and can record
-them when it kills the worker.
+library prints cannot corrupt the channel). Worker -> parent: ("start", key, cpu), ("cycles", key, curve_rows,
+selections, cpu), ("done", key, result). Finished cycles are sent at most every CYCLE_REPORT_S (and always before a
+cycle that follows a longer pause), so the parent knows all but the last fraction of a second of an experiment's
+cycles and can record them when it kills the worker, without waking for every cycle of a fast experiment.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from typing import Any
 
 from algrid.results import ExperimentResult
 
+#: A worker reports finished cycles at most this often (each report wakes the runner's loop).
+CYCLE_REPORT_S = 0.25
 #: Seconds a started worker may take to import the engine before it is considered broken.
 STARTUP_LIMIT_S = 300.0
 #: How often the parent checks deadlines (seconds).
@@ -202,6 +205,8 @@ class _Worker:
         self.queue: deque[Task] = deque()
         self._ps = None
         self.mem_checked_at = 0.0
+        self.eof = False  # the channel reported end-of-file: the process is gone or going
+        self.exit_checked_at = 0.0
 
     def memory_mb(self) -> float:
         """Memory unique to this worker (USS): what its experiments allocated, not the libraries it shares with the
@@ -233,6 +238,14 @@ class _Worker:
                 return -9 if fh.read().split(") ", 1)[1][:1] in ("Z", "X") else None
         except (OSError, IndexError):
             return None
+
+    def gone(self, now: float) -> int | None:
+        """``exit_code()``, asked only after end-of-file on the channel or every POLL_S: the runner's loop wakes
+        on every cycle message of every worker, and /proc reads at that rate cost the parent a core-percent."""
+        if not self.eof and now - self.exit_checked_at < POLL_S:
+            return None
+        self.exit_checked_at = now
+        return self.exit_code()
 
     def send(self, task: Task, settings: dict[str, Any]) -> None:
         self.running = _Running(task=task, sent_at=time.monotonic())
@@ -335,7 +348,7 @@ class LocalPool:
                     gone = (
                         self._over_limit(w, now, on_result)
                         if w.running is not None
-                        else w.exit_code() is not None
+                        else w.gone(now) is not None
                     )
                     if not gone:
                         alive.append(w)
@@ -391,14 +404,15 @@ class LocalPool:
                     return
                 msg = w.conn.recv()
             except (EOFError, OSError, pickle.UnpicklingError):
-                return  # the process died; _over_limit notices via poll()
+                w.eof = True
+                return  # the process died; _over_limit notices via gone()
             run = w.running
             kind = msg[0]
             if kind == "start":
                 run.started_at, run.cpu0, run.cpu = time.monotonic(), msg[2], msg[2]
-            elif kind == "cycle":
-                run.curve.append(msg[2])
-                run.selected.append(msg[3])
+            elif kind == "cycles":
+                run.curve.extend(msg[2])
+                run.selected.extend(msg[3])
                 run.cpu = msg[4]
             elif kind == "done":
                 w.running = None
@@ -439,7 +453,7 @@ class LocalPool:
                 _partial(run, "failed", f"crash: worker did not start within {STARTUP_LIMIT_S:g} s", now)
             )
             return True
-        code = w.exit_code()
+        code = w.gone(now)
         if code is not None:
             self._receive(w, now, on_result)  # a final "done" may still be in the pipe
             if w.running is None:
@@ -573,8 +587,15 @@ def _serve(conn: Connection) -> None:
             pass
         conn.send(("start", key, time.process_time()))
 
-        def on_cycle(res: ExperimentResult, key: str = key) -> None:
-            conn.send(("cycle", key, dict(res.curve[-1]), list(res.selected[-1]), time.process_time()))
+        unsent: list[int] = [0, 0]  # first cycle not yet reported, monotonic time of the last report
+
+        def on_cycle(res: ExperimentResult, key: str = key, unsent: list = unsent) -> None:
+            now = time.monotonic()
+            if now - unsent[1] < CYCLE_REPORT_S:
+                return
+            first, unsent[0], unsent[1] = unsent[0], len(res.curve), now
+            rows = [dict(r) for r in res.curve[first:]]
+            conn.send(("cycles", key, rows, [list(x) for x in res.selected[first:]], time.process_time()))
 
         result = run_experiment(config, settings, exp_key=key, on_cycle=on_cycle)
         result.exp_index = index
