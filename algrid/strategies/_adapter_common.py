@@ -158,7 +158,9 @@ def _library_view_class() -> type:
             return self.estimator_.model.predict(X)
 
         def predict_proba(self, X: np.ndarray) -> np.ndarray:
-            return self.estimator_.model.predict_proba(X)
+            pool = getattr(self, "_pool", None)
+            known = known_pool_proba(X, *pool) if pool else None
+            return known if known is not None else self.estimator_.model.predict_proba(X)
 
     return LibraryView
 
@@ -166,15 +168,20 @@ def _library_view_class() -> type:
 _LIBRARY_VIEW: type | None = None
 
 
-def library_view(estimator: Any, fitted_on: np.ndarray | None = None) -> Any:
+def library_view(
+    estimator: Any, fitted_on: np.ndarray | None = None, pool: QueryContext | None = None
+) -> Any:
     """``estimator`` behind a plain scikit-learn face; pass ``fitted_on`` (any X it was fit on) to adopt a fitted
-    model without refitting it."""
+    model without refitting it, and ``pool`` (the query context of that model) to answer predictions of the pool
+    with the loop's probabilities."""
     global _LIBRARY_VIEW
     if _LIBRARY_VIEW is None:
         _LIBRARY_VIEW = _library_view_class()
     view = _LIBRARY_VIEW(_Shared(estimator))
     if fitted_on is not None:
         view._adopt(estimator, np.asarray(fitted_on).shape[1])
+        if pool is not None and pool.proba_pool is not None:
+            view._pool = (pool.X_pool, pool.proba_pool)
     return view
 
 
@@ -187,11 +194,31 @@ def binary_learner(ctx: QueryContext, seed: int) -> Any:
     return learner
 
 
-class PoolProba:
-    """The fitted model, answering ``predict_proba(ctx.X_pool)`` with the loop's ``ctx.proba_pool``.
+def known_pool_proba(X: Any, X_pool: np.ndarray, proba_pool: np.ndarray | None) -> np.ndarray | None:
+    """A copy of the loop's pool probabilities if ``X`` is the pool (the same array, or a copy of it with the same
+    rows in the same order, as libraries make when they slice their candidates out); None otherwise.
 
-    The loop computes the pool probabilities once per cycle; libraries that call ``predict_proba`` on the very
-    same pool array get those (identical) values instead of a second pass. Any other input goes to the model.
+    Row-wise the model's answer for an equal array is the same bytes, so this changes no result; comparing the
+    arrays costs one pass over the pool, a prediction costs a forest's or a kernel's work.
+    """
+    if (
+        proba_pool is None
+        or not isinstance(X, np.ndarray)
+        or X.shape != X_pool.shape
+        or X.dtype != X_pool.dtype
+    ):
+        return None
+    if X is X_pool or np.array_equal(X, X_pool):
+        return proba_pool.copy()
+    return None
+
+
+class PoolProba:
+    """The fitted model, answering ``predict_proba`` of the pool with the loop's ``ctx.proba_pool``.
+
+    The loop computes the pool probabilities once per cycle; libraries that predict the pool again (the same
+    array or a copy of it) get those (identical) values instead of a second pass. Any other input goes to the
+    model.
     """
 
     def __init__(self, model: Any, X_pool: np.ndarray, proba_pool: np.ndarray | None) -> None:
@@ -204,9 +231,8 @@ class PoolProba:
         return self.model.classes_
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        if self._proba is not None and X is self._X_pool:
-            return self._proba
-        return self.model.predict_proba(X)
+        known = known_pool_proba(X, self._X_pool, self._proba)
+        return known if known is not None else self.model.predict_proba(X)
 
     def predict(self, X: Any) -> np.ndarray:
         return self.model.predict(X)

@@ -62,7 +62,7 @@ def _wrap(model: Any, ctx: QueryContext) -> Any:
     from skactiveml.classifier import SklearnClassifier
     from sklearn.utils.validation import check_is_fitted
 
-    view = library_view(model, fitted_on=ctx.X_pool)
+    view = library_view(model, fitted_on=ctx.X_pool, pool=ctx if model is ctx.model else None)
     clf = SklearnClassifier(view, classes=np.asarray(ctx.classes), random_state=ctx.seed)
     check_is_fitted(clf)  # adopts the fitted model (sets estimator_) instead of fitting
     return clf
