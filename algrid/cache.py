@@ -41,10 +41,14 @@ def approx_nbytes(obj: Any, _depth: int = 0) -> int:
     if _depth and hasattr(obj, "tree_"):  # a fitted tree inside an ensemble: its arrays are all that count
         return approx_nbytes(obj.tree_, _depth + 1)
     if isinstance(obj, list | tuple):
+        if obj and hasattr(obj[0], "tree_"):  # an ensemble's trees: only their node arrays count
+            return sum(int(t.tree_.value.nbytes + t.tree_.node_count * 64) for t in obj)
         return sum(approx_nbytes(o, _depth + 1) for o in obj)
     if isinstance(obj, dict):
         return sum(approx_nbytes(o, _depth + 1) for o in obj.values())
     attrs = getattr(obj, "__dict__", None)
+    if attrs and "_nbytes" in attrs:  # an estimator that sized itself (algrid.fast_forest)
+        return int(attrs["_nbytes"])
     return sum(approx_nbytes(o, _depth + 1) for o in attrs.values()) if attrs else 0
 
 

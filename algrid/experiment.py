@@ -207,6 +207,11 @@ class _State:
     # losing candidates per cycle never evict entries other experiments could share
     pending: dict[str, CacheEntry] = field(default_factory=dict)
     current_digest: str = ""  # labelled set of the loop's current model
+    X_test: np.ndarray = field(init=False)  # the test rows, copied once per experiment instead of once per fit
+    y_test: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.X_test, self.y_test = self.X[self.test_ids], self.y[self.test_ids]
 
     def fit_eval(self, labeled_ids: np.ndarray, *, candidate: bool = False) -> CacheEntry:
         """Fitted model + test metrics for a sorted labelled set (from the cache when possible)."""
@@ -226,8 +231,8 @@ class _State:
             model = make_al_learner(self.learner, self.learner_seed, self.classes)
             model.fit(self.X[labeled_ids], self.y[labeled_ids])
             model._frozen = True  # may be shared through the cache: strategies fit ctx.make_learner() models
-            pred = model.predict(self.X[self.test_ids])
-            metrics = classification_metrics(self.y[self.test_ids], pred, len(self.classes))
+            pred = model.predict(self.X_test)
+            metrics = classification_metrics(self.y_test, pred, len(self.classes))
             entry = CacheEntry(model=model, metrics=metrics)
         if candidate:
             self.pending[digest] = entry
@@ -235,10 +240,10 @@ class _State:
             self.cache.put(key, entry)
         return entry
 
-    def proba(self, entry: CacheEntry, pool_ids: np.ndarray) -> np.ndarray:
-        """``predict_proba`` over the pool, computed at most once per fitted model."""
+    def proba(self, entry: CacheEntry, X_pool: np.ndarray) -> np.ndarray:
+        """``predict_proba`` over the pool rows ``X_pool``, computed at most once per fitted model."""
         if entry.proba_pool is None:
-            proba = np.asarray(entry.model.predict_proba(self.X[pool_ids]), dtype=np.float64)
+            proba = np.asarray(entry.model.predict_proba(X_pool), dtype=np.float64)
             proba.setflags(write=False)
             entry.proba_pool = proba
             if self.cache is not None:
@@ -402,18 +407,21 @@ def _loop(
     if on_cycle is not None:
         on_cycle(result)
 
-    for cycle in range(1, cycles + 1):
-        pool_ids = ordered_train[~is_labeled[ordered_train]]
-        if len(pool_ids) == 0:
-            break  # pool exhausted: stop, no padding
+    # Every cycle's strategy seeds up front, in one tight loop (the same values as one at a time, cheaper than
+    # hashing between two model fits); only as many cycles as the pool can feed.
+    pool_ids = ordered_train[~is_labeled[ordered_train]]
+    n_cycles = min(cycles, -(-len(pool_ids) // batch_size))
+    seeds = [seed_sequence("strategy", *full, c).spawn(2) for c in range(1, n_cycles + 1)]
+    for cycle in range(1, n_cycles + 1):
         want = min(batch_size, len(pool_ids))
         t0 = time.perf_counter()
-        proba = state.proba(entry, pool_ids) if spec.needs_proba else None
-        strat_ss_seed, strat_ss_rng = seed_sequence("strategy", *full, cycle).spawn(2)
+        X_pool = X[pool_ids]
+        proba = state.proba(entry, X_pool) if spec.needs_proba else None
+        strat_ss_seed, strat_ss_rng = seeds[cycle - 1]
         strat_seed = _int_seed(strat_ss_seed)
         ctx = QueryContext(
             model=entry.model,
-            X_pool=X[pool_ids],
+            X_pool=X_pool,
             X_labeled=X[labeled_ids],
             y_labeled=y[labeled_ids],
             classes=classes,
@@ -435,6 +443,7 @@ def _loop(
         ):  # the oracle must never see test or labelled rows
             raise StrategyError("selection contains a labelled or test row")
         is_labeled[new_ids] = True
+        pool_ids = np.delete(pool_ids, positions)  # the pool keeps its order minus what was labelled
         labeled_ids = np.flatnonzero(is_labeled).astype(np.int64)
         t0 = time.perf_counter()
         entry = state.fit_eval(labeled_ids)

@@ -60,11 +60,28 @@ class FastRandomForestClassifier(RandomForestClassifier):
             return super().predict_proba(X)
         X32 = np.ascontiguousarray(X_arr, dtype=np.float32)
         k = int(self.n_classes_)
+        structures = self._structures
         proba = np.zeros((X32.shape[0], k), dtype=np.float64)
-        for tree in self.estimators_:  # same order and the same in-place sum as scikit-learn's n_jobs=1 path
-            proba += tree.tree_.predict(X32)[:, :k]
-        proba /= len(self.estimators_)
+        for structure in structures:  # same order and the same in-place sum as scikit-learn's n_jobs=1 path
+            proba += structure.predict(X32)[:, :k]
+        proba /= len(structures)
         return proba
+
+    @property
+    def estimators_(self) -> list[Any]:
+        """The fitted trees as ``DecisionTreeClassifier`` objects, made on first access: the fast path keeps only
+        the tree structures (100 fewer Python objects per fit for the garbage collector to walk)."""
+        d = self.__dict__
+        if d.get("_estimators") is None and d.get("_structures") is not None:
+            d["_estimators"] = _tree_estimators(self)
+        if d.get("_estimators") is None:
+            raise AttributeError("estimators_")
+        return d["_estimators"]
+
+    @estimators_.setter
+    def estimators_(self, value: list[Any]) -> None:  # scikit-learn's own fit sets it
+        self.__dict__["_estimators"] = value
+        self.__dict__["_structures"] = None
 
     # ------------------------------------------------------------------------------------------------ internals
     def _fast_params_ok(self) -> bool:
@@ -91,8 +108,7 @@ class FastRandomForestClassifier(RandomForestClassifier):
         # reseeding one generator gives the same streams at a fraction of the cost (the splitter only draws its
         # own seed from it when the build starts).
         rng = np.random.RandomState()
-        template = DecisionTreeClassifier(max_features="sqrt")
-        trees = []
+        structures, nbytes = [], 0
         for tree_seed in seeds.tolist():
             rng.seed(tree_seed)
             weight = np.bincount(rng.randint(0, n, n), minlength=n).astype(np.float64)  # the bootstrap
@@ -102,13 +118,12 @@ class FastRandomForestClassifier(RandomForestClassifier):
             DepthFirstTreeBuilder(splitter, 2, 1, 0.0, _INT32_MAX, 0.0).build(
                 structure, X32, y_col, weight, None
             )
-            tree = _shell(template, tree_seed)
-            tree.tree_, tree.n_features_in_, tree.n_outputs_ = structure, d, 1
-            tree.classes_ = np.arange(len(classes), dtype=np.float64)  # a forest's trees see encoded labels
-            tree.n_classes_, tree.max_features_ = len(classes), max_features
-            trees.append(tree)
-        self.estimator_ = template
-        self.estimators_ = trees
+            structures.append(structure)
+            nbytes += structure.value.nbytes + structure.node_count * 64
+        self._nbytes = int(nbytes)  # for algrid.cache (sizing the trees again would cost more than the fit)
+        self.estimator_ = DecisionTreeClassifier(max_features="sqrt")
+        self.__dict__.update(_estimators=None, _structures=structures, _tree_seeds=seeds.tolist())
+        self._max_features = max_features
         self.n_features_in_, self.n_outputs_ = d, 1
         self.classes_, self.n_classes_ = classes, len(classes)
         self._n_samples = self._n_samples_bootstrap = n
@@ -124,12 +139,20 @@ def stock(estimator: Any) -> Any:
     return estimator
 
 
-def _shell(template: Any, seed: int) -> Any:
-    """An unfitted ``DecisionTreeClassifier`` like ``template`` with ``random_state=seed`` (no get_params walk)."""
-    tree = object.__new__(type(template))
-    tree.__dict__.update(template.__dict__)
-    tree.random_state = int(seed)
-    return tree
+def _tree_estimators(forest: FastRandomForestClassifier) -> list[Any]:
+    """``DecisionTreeClassifier`` objects around a fast-fitted forest's tree structures, as scikit-learn's are."""
+    template = forest.estimator_
+    k = int(forest.n_classes_)
+    trees = []
+    for structure, seed in zip(forest._structures, forest._tree_seeds, strict=True):
+        tree = object.__new__(type(template))  # a copy of the template without a get_params walk
+        tree.__dict__.update(template.__dict__)
+        tree.random_state = int(seed)
+        tree.tree_, tree.n_features_in_, tree.n_outputs_ = structure, forest.n_features_in_, 1
+        tree.classes_ = np.arange(k, dtype=np.float64)  # a forest's trees see encoded labels
+        tree.n_classes_, tree.max_features_ = k, forest._max_features
+        trees.append(tree)
+    return trees
 
 
 def _same(a: Any, b: Any) -> bool:

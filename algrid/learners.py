@@ -96,7 +96,9 @@ def make_al_learner(name: str, seed: int, classes: np.ndarray) -> Any:
     """The learner the AL loop fits: ``make_learner(name, seed)`` wrapped by AllClassesClassifier."""
     from algrid.al_classifier import AllClassesClassifier
 
-    return AllClassesClassifier(make_learner(name, seed), np.asarray(classes))
+    model = AllClassesClassifier(make_learner(name, seed), np.asarray(classes))
+    model._owns_estimator = True  # nobody else holds the estimator: its first fit needs no clone
+    return model
 
 
 def __getattr__(name: str) -> Any:

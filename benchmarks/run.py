@@ -325,10 +325,12 @@ def in_process(
     """Run the grid's experiments in shard order in this process (one worker's view)."""
     from threadpoolctl import threadpool_limits
 
+    from algrid.backends.local import freeze_imports
     from algrid.cache import ModelCache
     from algrid.experiment import run_experiment
     from algrid.grid import load_grid
 
+    freeze_imports()  # as a worker does after its imports
     grid = load_grid(grid_path)
     order = grid.shard(0, 1)
     if limit is not None:
