@@ -411,14 +411,16 @@ def _loop(
     # hashing between two model fits); only as many cycles as the pool can feed.
     pool_ids = ordered_train[~is_labeled[ordered_train]]
     n_cycles = min(cycles, -(-len(pool_ids) // batch_size))
-    seeds = [seed_sequence("strategy", *full, c).spawn(2) for c in range(1, n_cycles + 1)]
+    seeds = []
+    for c in range(1, n_cycles + 1):
+        ss_seed, ss_rng = seed_sequence("strategy", *full, c).spawn(2)
+        seeds.append((_int_seed(ss_seed), ss_rng))
     for cycle in range(1, n_cycles + 1):
         want = min(batch_size, len(pool_ids))
         t0 = time.perf_counter()
         X_pool = X[pool_ids]
         proba = state.proba(entry, X_pool) if spec.needs_proba else None
-        strat_ss_seed, strat_ss_rng = seeds[cycle - 1]
-        strat_seed = _int_seed(strat_ss_seed)
+        strat_seed, strat_ss_rng = seeds[cycle - 1]
         ctx = QueryContext(
             model=entry.model,
             X_pool=X_pool,
