@@ -242,6 +242,7 @@ def run_shard(
             flush_every=flush_every,
             flush_seconds=flush_seconds,
             done_check=committed_by_others,
+            on_commit=tracker.record_part,
         )
         held: list[Task] = []
 

@@ -345,8 +345,10 @@ class StoreWriter:
         flush_every: int = 8,
         flush_seconds: float = 5.0,
         done_check=None,
+        on_commit=None,
     ):
         self.store = store
+        self.on_commit = on_commit  # callable(part_id, [(exp_key, status)]) after each commit
         self.shard = shard
         self.grid_fingerprint = grid_fingerprint
         self.flush_every = max(1, int(flush_every))
@@ -394,6 +396,8 @@ class StoreWriter:
             tables = {k: rows_to_table(k, v) for k, v in rows.items()}
             self.part_ids.append(parts.write_commit(self.store.root, tables))
             self.committed += len(rows["runs"])
+            if self.on_commit is not None:
+                self.on_commit(self.part_ids[-1], [(r["exp_key"], str(r["status"])) for r in rows["runs"]])
         self._rows = {k: [] for k in parts.KINDS}
         self._keys = []
         self._first_at = None
@@ -456,6 +460,12 @@ class DoneTracker:
         else:
             for pid in new:
                 self.status_of.update(self._parts[pid])
+
+    def record_part(self, part_id: str, rows: list[tuple[str, str]]) -> None:
+        """Take note of a part this process just committed (``(exp_key, status)`` rows), so that the next refresh
+        does not read it back: a runner's own commits are most of the new parts it would otherwise re-read."""
+        self._parts[part_id] = list(rows)
+        self.status_of.update(rows)
 
     def is_done(self, key: str, retry_failed: bool = False) -> bool:
         status = self.status_of.get(key)
