@@ -207,7 +207,9 @@ class _State:
     # losing candidates per cycle never evict entries other experiments could share
     pending: dict[str, CacheEntry] = field(default_factory=dict)
     current_digest: str = ""  # labelled set of the loop's current model
-    X_test: np.ndarray = field(init=False)  # the test rows, copied once per experiment instead of once per fit
+    X_test: np.ndarray = field(
+        init=False
+    )  # the test rows, copied once per experiment instead of once per fit
     y_test: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:

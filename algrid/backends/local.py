@@ -587,7 +587,10 @@ def _serve(conn: Connection) -> None:
             pass
         conn.send(("start", key, time.process_time()))
 
-        unsent: list = [0, 0.0]  # first cycle not yet reported, time of the last report (cycle 0 goes at once)
+        unsent: list = [
+            0,
+            0.0,
+        ]  # first cycle not yet reported, time of the last report (cycle 0 goes at once)
 
         def on_cycle(res: ExperimentResult, key: str = key, unsent: list = unsent) -> None:
             now = time.monotonic()
