@@ -150,6 +150,11 @@ def algrid_runs(
         log(
             f"algrid run --jobs {jobs} #{r + 1}: {summary['ran']} exp, wall {m.wall_s:.1f}s, cpu {m.cpu_s:.1f}s"
         )
+    return _summarise(jobs, runs)
+
+
+def _summarise(jobs: int, runs: list[dict]) -> dict:
+    """Medians and throughputs of ``algrid run`` repetitions (the per-run records are kept under ``runs``)."""
     n = runs[0]["ran"]
     cpu = statistics.median(r["cpu_s"] for r in runs)
     wall = statistics.median(r["wall_s"] for r in runs)
@@ -175,21 +180,7 @@ def interleaved_runs(grid_path: Path, reps: int, work: Path) -> tuple[dict, dict
         two.append(algrid_runs(grid_path, 2, 1, work))
 
     def merge(parts: list[dict]) -> dict:
-        runs = [r for p in parts for r in p["runs"]]
-        n = parts[0]["experiments"]
-        cpu = statistics.median(r["cpu_s"] for r in runs)
-        wall = statistics.median(r["wall_s"] for r in runs)
-        inner = statistics.median(r["sum_experiment_cpu_s"] for r in runs)
-        return {
-            **parts[0],
-            "median_cpu_s": cpu,
-            "median_wall_s": wall,
-            "experiments_per_cpu_hour": n / cpu * 3600,
-            "experiments_per_wall_hour": n / wall * 3600,
-            "runner_overhead_cpu_share": 1 - inner / cpu,
-            "runs": runs,
-            "interleaved": True,
-        }
+        return {**_summarise(parts[0]["jobs"], [r for p in parts for r in p["runs"]]), "interleaved": True}
 
     return merge(one), merge(two)
 
