@@ -28,28 +28,48 @@ DEFAULT_MAX_ENTRIES = 256
 DEFAULT_MAX_MB = 1024
 
 
-def approx_nbytes(obj: Any, _depth: int = 0) -> int:
+_SCALAR_TYPES = frozenset(
+    {str, bytes, int, float, bool, type(None), np.float64, np.int64, np.int32, np.bool_}
+)
+
+
+def approx_nbytes(obj: Any, _depth: int = 0, _seen: set[int] | None = None) -> int:
     """Rough memory footprint of a fitted estimator: the numpy arrays reachable through its attributes
-    (scikit-learn trees via ``tree_.value`` and their node arrays). Cheap (no pickling); good enough to bound
-    the cache, which would otherwise keep hundreds of late-cycle random forests."""
+    (scikit-learn trees via ``tree_.value`` and their node arrays), each object counted once (a wrapper that
+    fitted its estimator in place holds it twice). Cheap (no pickling); good enough to bound the cache, which
+    would otherwise keep hundreds of late-cycle random forests."""
     if isinstance(obj, np.ndarray):
         return obj.nbytes
-    if _depth > 6 or obj is None or isinstance(obj, str | bytes | int | float | bool):
+    if _depth > 6 or type(obj) in _SCALAR_TYPES:
         return 0
+    seen = set() if _seen is None else _seen
+    if id(obj) in seen:
+        return 0
+    seen.add(id(obj))
     if hasattr(obj, "node_count") and hasattr(obj, "value"):  # sklearn.tree._tree.Tree (no __dict__)
         return int(obj.value.nbytes + obj.node_count * 64)
     if _depth and hasattr(obj, "tree_"):  # a fitted tree inside an ensemble: its arrays are all that count
-        return approx_nbytes(obj.tree_, _depth + 1)
+        return approx_nbytes(obj.tree_, _depth + 1, seen)
     if isinstance(obj, list | tuple):
         if obj and hasattr(obj[0], "tree_"):  # an ensemble's trees: only their node arrays count
             return sum(int(t.tree_.value.nbytes + t.tree_.node_count * 64) for t in obj)
-        return sum(approx_nbytes(o, _depth + 1) for o in obj)
-    if isinstance(obj, dict):
-        return sum(approx_nbytes(o, _depth + 1) for o in obj.values())
-    attrs = getattr(obj, "__dict__", None)
-    if attrs and "_nbytes" in attrs:  # an estimator that sized itself (algrid.fast_forest)
-        return int(attrs["_nbytes"])
-    return sum(approx_nbytes(o, _depth + 1) for o in attrs.values()) if attrs else 0
+        values = obj
+    elif isinstance(obj, dict):
+        values = obj.values()
+    else:
+        attrs = getattr(obj, "__dict__", None)
+        if not attrs:
+            return 0
+        if "_nbytes" in attrs:  # an estimator that sized itself (algrid.fast_forest)
+            return int(attrs["_nbytes"])
+        values = attrs.values()
+    total = 0
+    for value in values:  # arrays and scalars inline: a fitted SVC has dozens of them
+        if isinstance(value, np.ndarray):
+            total += value.nbytes
+        elif type(value) not in _SCALAR_TYPES:
+            total += approx_nbytes(value, _depth + 1, seen)
+    return total
 
 
 def labeled_digest(sorted_ids: np.ndarray) -> str:

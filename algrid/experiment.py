@@ -40,8 +40,8 @@ from typing import Any
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-import algrid.learners  # noqa: F401 - load scikit-learn's native libraries before limiting their thread pools
 from algrid.cache import CacheEntry, ModelCache, labeled_digest, process_cache
+from algrid.learners import make_al_learner
 from algrid.metrics import classification_metrics, summarize
 from algrid.results import DIMENSIONS, ExperimentResult
 from algrid.strategies.base import QueryContext, StrategySpec
@@ -53,6 +53,7 @@ __all__ = [
     "pool_order",
     "run_experiment",
     "seed_sequence",
+    "seed_sequences",
     "train_test_ids",
 ]
 
@@ -80,6 +81,18 @@ def seed_sequence(*parts: Any) -> np.random.SeedSequence:
     payload = json.dumps([_canonical(p) for p in parts], separators=(",", ":"))
     digest = hashlib.blake2b(payload.encode("utf-8"), digest_size=16).digest()
     return np.random.SeedSequence(int.from_bytes(digest, "little"))
+
+
+def seed_sequences(parts: list[Any], counters: range) -> list[np.random.SeedSequence]:
+    """``[seed_sequence(*parts, c) for c in counters]``, hashing the shared prefix once (one per cycle)."""
+    head = json.dumps([_canonical(p) for p in parts], separators=(",", ":"))
+    prefix = hashlib.blake2b((head[:-1] + ("," if parts else "")).encode("utf-8"), digest_size=16)
+    out = []
+    for c in counters:
+        h = prefix.copy()
+        h.update(f"{int(c)}]".encode())
+        out.append(np.random.SeedSequence(int.from_bytes(h.digest(), "little")))
+    return out
 
 
 def _int_seed(ss: np.random.SeedSequence) -> int:
@@ -217,8 +230,6 @@ class _State:
 
     def fit_eval(self, labeled_ids: np.ndarray, *, candidate: bool = False) -> CacheEntry:
         """Fitted model + test metrics for a sorted labelled set (from the cache when possible)."""
-        from algrid.learners import make_al_learner
-
         digest = labeled_digest(labeled_ids)
         key = self.key_prefix + (digest,)
         entry = self.pending.get(digest)
@@ -231,7 +242,7 @@ class _State:
                 return entry
         if entry is None:
             model = make_al_learner(self.learner, self.learner_seed, self.classes)
-            model.fit(self.X[labeled_ids], self.y[labeled_ids])
+            model.fit(np.take(self.X, labeled_ids, axis=0), self.y[labeled_ids])
             model._frozen = True  # may be shared through the cache: strategies fit ctx.make_learner() models
             pred = model.predict(self.X_test)
             metrics = classification_metrics(self.y_test, pred, len(self.classes))
@@ -254,18 +265,23 @@ class _State:
 
 
 def _check_selection(positions: Any, n_pool: int, want: int) -> np.ndarray:
-    """Validate a strategy's answer; returns it as int64 positions."""
+    """Validate a strategy's answer; returns it as int64 positions.
+
+    The checks run on a Python list: batches are small, and each NumPy reduction costs more than the whole
+    list check when it runs between two model fits.
+    """
     pos = np.asarray(positions)
-    if pos.ndim != 1 or (pos.size and not np.issubdtype(pos.dtype, np.integer)):
+    if pos.ndim != 1 or (pos.size and pos.dtype.kind not in "iu"):
         raise StrategyError(
             f"strategy returned {pos.dtype} array of shape {pos.shape}, expected 1-d integer positions"
         )
-    pos = pos.astype(np.int64)
+    pos = pos.astype(np.int64, copy=False)
     if len(pos) != want:
         raise StrategyError(f"strategy returned {len(pos)} positions, expected {want}")
-    if want and (pos.min() < 0 or pos.max() >= n_pool):
+    listed = pos.tolist()
+    if want and (min(listed) < 0 or max(listed) >= n_pool):
         raise StrategyError(f"strategy returned a position outside the pool of {n_pool}")
-    if len(np.unique(pos)) != len(pos):
+    if len(set(listed)) != len(listed):
         raise StrategyError("strategy returned duplicate positions")
     return pos
 
@@ -347,7 +363,6 @@ def _loop(
     on_cycle: Callable[[ExperimentResult], None] | None,
 ) -> None:
     from algrid.datasets import PREPROCESSING_VERSION, load_dataset
-    from algrid.learners import make_al_learner
     from algrid.strategies import get_strategy
 
     dataset, split, learner = str(config["dataset"]), int(config["split"]), str(config["learner"])
@@ -409,28 +424,28 @@ def _loop(
     if on_cycle is not None:
         on_cycle(result)
 
-    # Every cycle's strategy seeds up front, in one tight loop (the same values as one at a time, cheaper than
-    # hashing between two model fits); only as many cycles as the pool can feed.
+    # Every cycle's strategy seed and generator up front, in one tight loop (the same values as one at a time,
+    # cheaper than hashing between two model fits, whose caches are cold); only as many cycles as the pool feeds.
     pool_ids = ordered_train[~is_labeled[ordered_train]]
     n_cycles = min(cycles, -(-len(pool_ids) // batch_size))
     seeds = []
-    for c in range(1, n_cycles + 1):
-        ss_seed, ss_rng = seed_sequence("strategy", *full, c).spawn(2)
-        seeds.append((_int_seed(ss_seed), ss_rng))
+    for ss in seed_sequences(["strategy", *full], range(1, n_cycles + 1)):
+        ss_seed, ss_rng = ss.spawn(2)
+        seeds.append((_int_seed(ss_seed), np.random.default_rng(ss_rng)))
     for cycle in range(1, n_cycles + 1):
         want = min(batch_size, len(pool_ids))
         t0 = time.perf_counter()
-        X_pool = X[pool_ids]
+        X_pool = np.take(X, pool_ids, axis=0)  # same rows as X[pool_ids], cheaper gather
         proba = state.proba(entry, X_pool) if spec.needs_proba else None
-        strat_seed, strat_ss_rng = seeds[cycle - 1]
+        strat_seed, strat_rng = seeds[cycle - 1]
         ctx = QueryContext(
             model=entry.model,
             X_pool=X_pool,
-            X_labeled=X[labeled_ids],
+            X_labeled=np.take(X, labeled_ids, axis=0),
             y_labeled=y[labeled_ids],
             classes=classes,
             batch_size=want,
-            rng=np.random.default_rng(strat_ss_rng),
+            rng=strat_rng,
             seed=strat_seed,
             make_learner=make_learner,
             proba_pool=proba,

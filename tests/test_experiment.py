@@ -126,6 +126,17 @@ def test_same_experiment_is_identical_across_processes():
     assert out.splitlines() == here
 
 
+@pytest.mark.parametrize(
+    "parts", [[], ["strategy", "iris", "margin", 0, 0.4, np.int64(3), True, "per_class:1"], ["x", 1.5]]
+)
+def test_cycle_seed_sequences_equal_one_at_a_time_hashing(parts):
+    """The loop hashes the per-cycle seed prefix once; every cycle must keep the seed it always had."""
+    from algrid.experiment import seed_sequence, seed_sequences
+
+    batch = seed_sequences(parts, range(1, 40))
+    assert [s.entropy for s in batch] == [seed_sequence(*parts, c).entropy for c in range(1, 40)]
+
+
 def test_cache_on_and_off_give_identical_results_and_hits():
     strategies = ["margin", "least_confidence", "entropy", "random", "margin"]
     configs = [cfg(strategy=s, dataset="breast_cancer", batch_size=3) for s in strategies]
@@ -155,6 +166,15 @@ def test_model_cache_is_bounded_by_entries_and_bytes():
     assert res_model.status == "ok"
     assert max(e.nbytes for e in cache._data.values()) > 100 * 64  # at least a node per tree
     assert approx_nbytes(np.zeros(1000)) == 8000
+    # the loop's wrapper fits its own estimator in place (estimator is estimator_): counted once
+    from algrid.learners import make_al_learner
+
+    ds = load_dataset("wine")
+    for learner in ("rf", "svm_rbf"):
+        wrapper = make_al_learner(learner, 0, np.arange(3)).fit(ds.X[:60], ds.y[:60])
+        assert wrapper.estimator is wrapper.estimator_
+        inner = approx_nbytes(wrapper.estimator_)
+        assert inner < approx_nbytes(wrapper) < inner + 1000
 
 
 def test_oracle_reuses_winning_candidate_without_flooding_the_cache():

@@ -45,6 +45,23 @@ def test_metrics_match_sklearn_including_unpredicted_classes(seed):
         assert ours[name] == pytest.approx(value, abs=1e-12), name
 
 
+@pytest.mark.parametrize("k", range(1, 8))
+def test_python_and_numpy_metric_paths_agree_bit_for_bit(k):
+    """Few-class metrics are computed in plain Python (cheaper right after a fit); stored curves must keep the
+    exact bits of the NumPy path, including absent, never-predicted and perfectly predicted classes."""
+    from algrid.metrics import _metrics_numpy, _metrics_python, confusion
+
+    rng = np.random.default_rng(k)
+    for trial in range(300):
+        n = int(rng.integers(1, 400))
+        y_true = rng.integers(0, max(1, k - trial % 3), n)  # some classes absent from the test set
+        noise = rng.integers(0, max(1, k - trial % 2), n)
+        y_pred = np.where(rng.random(n) < rng.random(), y_true, noise)
+        cm = confusion(y_true, y_pred, k)
+        for extra in (False, True):
+            assert _metrics_python(cm.tolist(), extra) == _metrics_numpy(cm, extra)
+
+
 def test_metrics_never_predicted_class_counts_zero():
     y_true = np.array([0, 0, 1, 1, 2, 2])
     y_pred = np.array([0, 0, 1, 1, 1, 1])  # class 2 never predicted
