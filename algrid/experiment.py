@@ -286,6 +286,11 @@ def _check_selection(positions: Any, n_pool: int, want: int) -> np.ndarray:
     return pos
 
 
+def _read_only(a: np.ndarray) -> np.ndarray:
+    a.setflags(write=False)
+    return a
+
+
 def _cycle_row(n_labeled: int, metrics: dict[str, float], fit_s: float, query_s: float) -> dict[str, float]:
     row: dict[str, float] = {"n_labeled": int(n_labeled)}
     row.update(metrics)
@@ -413,13 +418,13 @@ def _loop(
     query_s = time.perf_counter() - t0
     is_labeled = np.zeros(len(y), dtype=bool)
     is_labeled[start_ids] = True
-    is_test = np.zeros(len(y), dtype=bool)
-    is_test[test_ids] = True
+    unavailable = is_labeled.copy()  # labelled or test rows: the oracle must never be asked for them
+    unavailable[test_ids] = True
     labeled_ids = start_ids
     t0 = time.perf_counter()
     entry = state.fit_eval(labeled_ids)
     result.curve.append(_cycle_row(len(labeled_ids), entry.metrics, time.perf_counter() - t0, query_s))
-    result.selected.append([int(i) for i in start_ids])
+    result.selected.append(start_ids.tolist())
     result.cycles_done = 0
     if on_cycle is not None:
         on_cycle(result)
@@ -432,10 +437,13 @@ def _loop(
     for ss in seed_sequences(["strategy", *full], range(1, n_cycles + 1)):
         ss_seed, ss_rng = ss.spawn(2)
         seeds.append((_int_seed(ss_seed), np.random.default_rng(ss_rng)))
+    # The pool's rows, kept in pool order and shrunk with the pool: compressing last cycle's (warm, contiguous)
+    # copy is cheaper than gathering scattered rows of X after every fit. Read-only, so that no strategy can
+    # change what later cycles see.
+    X_pool = _read_only(np.take(X, pool_ids, axis=0))
     for cycle in range(1, n_cycles + 1):
         want = min(batch_size, len(pool_ids))
         t0 = time.perf_counter()
-        X_pool = np.take(X, pool_ids, axis=0)  # same rows as X[pool_ids], cheaper gather
         proba = state.proba(entry, X_pool) if spec.needs_proba else None
         strat_seed, strat_rng = seeds[cycle - 1]
         ctx = QueryContext(
@@ -457,17 +465,19 @@ def _loop(
         positions = _check_selection(spec.select(ctx), len(pool_ids), want)
         query_s = time.perf_counter() - t0
         new_ids = pool_ids[positions]
-        if (
-            is_labeled[new_ids].any() or is_test[new_ids].any()
-        ):  # the oracle must never see test or labelled rows
+        if unavailable[new_ids].any():
             raise StrategyError("selection contains a labelled or test row")
+        unavailable[new_ids] = True
         is_labeled[new_ids] = True
-        pool_ids = np.delete(pool_ids, positions)  # the pool keeps its order minus what was labelled
-        labeled_ids = np.flatnonzero(is_labeled).astype(np.int64)
+        keep = np.ones(len(pool_ids), dtype=bool)  # the pool keeps its order minus what was labelled
+        keep[positions] = False  # (a mask, not np.delete: its Python-level checks cost more than the copy)
+        pool_ids = pool_ids[keep]
+        X_pool = _read_only(X_pool[keep])
+        labeled_ids = np.flatnonzero(is_labeled).astype(np.int64, copy=False)
         t0 = time.perf_counter()
         entry = state.fit_eval(labeled_ids)
         result.curve.append(_cycle_row(len(labeled_ids), entry.metrics, time.perf_counter() - t0, query_s))
-        result.selected.append([int(i) for i in new_ids])
+        result.selected.append(new_ids.tolist())
         result.cycles_done = cycle
         if on_cycle is not None:
             on_cycle(result)

@@ -293,6 +293,34 @@ def test_proba_pool_is_shared_and_read_only(monkeypatch):
     assert res.status == "ok" and len(calls) == SETTINGS["cycles"]
 
 
+def test_pool_rows_are_read_only_and_match_the_pool_ids(monkeypatch):
+    """The loop shrinks one pool copy cycle by cycle: a strategy must not be able to change it, and every
+    cycle's X_pool must be exactly the dataset rows of the pool in pool order."""
+    ds = load_dataset("iris")
+    seen = []
+
+    def select(ctx):
+        assert not ctx.X_pool.flags.writeable
+        with pytest.raises(ValueError):
+            ctx.X_pool[0, 0] = 123.0
+        seen.append(ctx.X_pool.copy())
+        return np.arange(ctx.batch_size)[::-1] * 2  # not a prefix: rows leave from the middle
+
+    spec = StrategySpec(name="fake", implementation="native", select=select, needs_proba=False)
+    import algrid.strategies as registry
+
+    monkeypatch.setattr(registry, "get_strategy", lambda n, i: spec)
+    res = run_experiment(cfg(strategy="fake", batch_size=3), {"cycles": 5, "test_size": 0.4}, cache=False)
+    assert res.status == "ok", res.error
+    train, _ = train_test_ids("iris", 0, 0.4)
+    labelled = set(res.selected[0])
+    order = pool_order("iris", 0, 0.4, 0)
+    for cycle, X_pool in enumerate(seen, start=1):
+        pool = [i for i in order if i not in labelled]
+        np.testing.assert_array_equal(X_pool, ds.X[pool])
+        labelled |= set(res.selected[cycle])
+
+
 def test_pool_order_is_fixed_pseudo_random_not_file_order(monkeypatch):
     """wine's file is sorted by class; a position tie-break must not query one class first."""
     orders = []

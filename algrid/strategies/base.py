@@ -23,7 +23,7 @@ class QueryContext:
     """
 
     model: Any  # fitted scikit-learn estimator
-    X_pool: np.ndarray  # unlabelled candidates, float64, shape (n_pool, n_features)
+    X_pool: np.ndarray  # unlabelled candidates, float64, shape (n_pool, n_features), read-only
     X_labeled: np.ndarray  # labelled rows, shape (n_labeled, n_features)
     y_labeled: np.ndarray  # their labels (int codes 0..n_classes-1)
     classes: np.ndarray  # all class codes of the dataset (0..n_classes-1)
