@@ -225,8 +225,18 @@ class _State:
     )  # the test rows, copied once per experiment instead of once per fit
     y_test: np.ndarray = field(init=False)
 
+    _rows_of: np.ndarray | None = field(init=False, default=None)
+    _rows: np.ndarray | None = field(init=False, default=None)
+
     def __post_init__(self) -> None:
         self.X_test, self.y_test = self.X[self.test_ids], self.y[self.test_ids]
+
+    def rows(self, ids: np.ndarray) -> np.ndarray:
+        """``X[ids]``, read-only, made once per labelled set: the fit and the next cycle's ``ctx.X_labeled``
+        share it (the loop passes the same ``ids`` array to both)."""
+        if self._rows_of is not ids:
+            self._rows, self._rows_of = _read_only(np.take(self.X, ids, axis=0)), ids
+        return self._rows
 
     def fit_eval(self, labeled_ids: np.ndarray, *, candidate: bool = False) -> CacheEntry:
         """Fitted model + test metrics for a sorted labelled set (from the cache when possible)."""
@@ -242,7 +252,7 @@ class _State:
                 return entry
         if entry is None:
             model = make_al_learner(self.learner, self.learner_seed, self.classes)
-            model.fit(np.take(self.X, labeled_ids, axis=0), self.y[labeled_ids])
+            model.fit(self.rows(labeled_ids), self.y[labeled_ids])
             model._frozen = True  # may be shared through the cache: strategies fit ctx.make_learner() models
             pred = model.predict(self.X_test)
             metrics = classification_metrics(self.y_test, pred, len(self.classes))
@@ -449,7 +459,7 @@ def _loop(
         ctx = QueryContext(
             model=entry.model,
             X_pool=X_pool,
-            X_labeled=np.take(X, labeled_ids, axis=0),
+            X_labeled=state.rows(labeled_ids),
             y_labeled=y[labeled_ids],
             classes=classes,
             batch_size=want,
