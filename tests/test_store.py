@@ -334,6 +334,7 @@ def test_part_locks_serialise_replacements(tmp_path, grid):
 def test_claims_exclusive_and_stale_takeover(tmp_path):
     with Claims(tmp_path, stale_after_s=3600) as a, Claims(tmp_path, stale_after_s=3600) as b:
         assert a.acquire("k1") and not b.acquire("k1")
+        assert a.acquire("k1")  # the holder asking again (a task handed back by a dead worker) keeps it
         a.release(["k1"])
         assert b.acquire("k1")
     # a claim left by a dead process on this host is stale

@@ -340,9 +340,18 @@ class LocalPool:
                 if self._stop:  # a signal arrived: workers it also reached must not be recorded as crashes
                     break
                 now = time.monotonic()
+                finished: list[ExperimentResult] = []
                 for w in busy:
                     if w.conn in ready:
-                        self._receive(w, now, on_result)
+                        self._receive(w, now, finished.append)
+                if finished:
+                    # Hand the finished workers their next task before recording results: recording may commit
+                    # a Parquet part (tens of ms), and the worker would sit idle through it.
+                    for w in busy:
+                        if w.running is None and not w.eof:
+                            self._dispatch(w, workers, pending, claim)
+                    for result in finished:
+                        on_result(result)
                 alive = []
                 for w in workers:
                     gone = (
@@ -384,7 +393,12 @@ class LocalPool:
                     w.queue.extend(reversed(stolen))
             task = w.queue.popleft()
             if claim(task):
-                w.send(task, self.settings)
+                try:
+                    w.send(task, self.settings)
+                except OSError:  # the worker died between two tasks: the task goes back, the worker is reaped
+                    w.running, w.eof = None, True
+                    w.queue.appendleft(task)
+                    w.kill()
                 return
 
     def _wait_s(self, busy: list[_Worker]) -> float:

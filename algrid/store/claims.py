@@ -70,7 +70,9 @@ class Claims:
         return age > self.stale_after_s
 
     def acquire(self, key: str) -> bool:
-        """Claim an experiment; False if another live runner holds it."""
+        """Claim an experiment; False if another live runner holds it (True if this runner already does)."""
+        if key in self.held:
+            return True
         if self._create(key):
             self.held.add(key)
             return True
