@@ -139,6 +139,7 @@ def algrid_runs(
                 "cpu_s": m.cpu_s,
                 "cpu_waited_s": m.cpu_waited_s,
                 "cpu_workers_autoreaped_s": m.cpu_autoreaped_s,
+                "cpu_method": m.cpu_method,
                 "ran": summary["ran"],
                 "ok": summary["ok"],
                 "failed": summary["failed"],
@@ -329,6 +330,10 @@ def in_process(
     configs = grid.configs(order)
     if where:  # whole work groups of chosen values (shard order kept)
         configs = [c for c in configs if all(c[d] in v for d, v in where.items())]
+    from algrid.datasets import load_dataset
+
+    for name in sorted({c["dataset"] for c in configs}):  # loaded before the clock, as a worker does
+        load_dataset(name)
     mc = ModelCache(capacity) if cache else False
     probe, undo = _instrument() if instrument else (None, lambda: None)
     wall = cpu = 0.0
