@@ -54,8 +54,8 @@ from sklearn.metrics import (  # noqa: E402
 
 def _learner(name: str, seed: int, classes: np.ndarray):
     """The experiment's learner with every core it can take (n_jobs=-1), as the prior study configured it."""
-    from algrid.fast_forest import stock
     from algrid.learners import AllClassesClassifier, make_learner
+    from algrid.learners.fast_forest import stock
 
     est = stock(make_learner(name, seed))  # scikit-learn's own forest, not algrid's faster equivalent
     if "n_jobs" in est.get_params(deep=False):
@@ -98,7 +98,7 @@ class _ModalLoop:
 
 def run(config: dict, settings: dict, csv_path: str | None) -> dict:
     from algrid.datasets import PREPROCESSING_VERSION, load_dataset
-    from algrid.experiment import _int_seed, experiment_key, initial_pool, seed_sequence, train_test_ids
+    from algrid.engine.loop import _int_seed, experiment_key, initial_pool, seed_sequence, train_test_ids
     from algrid.results import DIMENSIONS
     from algrid.strategies import get_strategy
     from algrid.strategies.base import QueryContext
@@ -113,7 +113,7 @@ def run(config: dict, settings: dict, csv_path: str | None) -> dict:
     classes = np.arange(ds.info.classes)
     train_ids, test_ids = train_test_ids(dataset, split, test_size)
     try:  # the engine shows the pool in a fixed pseudo-random order; follow it so the selections match
-        from algrid.experiment import pool_order
+        from algrid.engine.loop import pool_order
 
         ordered_train = pool_order(dataset, split, test_size, seed)
     except ImportError:

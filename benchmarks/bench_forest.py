@@ -27,7 +27,7 @@ sys.path.insert(0, str(HERE))
 
 from machine import machine_info  # noqa: E402
 
-from algrid.fast_forest import FastRandomForestClassifier, fast_path_enabled  # noqa: E402
+from algrid.learners.fast_forest import FastRandomForestClassifier, fast_path_enabled  # noqa: E402
 
 SIZES = (20, 100, 500)
 FEATURES, CLASSES, PREDICT_ROWS = 18, 4, 1000

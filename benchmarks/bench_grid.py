@@ -20,7 +20,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from algrid.grid import load_grid  # noqa: E402
+from algrid.grid.lazy import load_grid  # noqa: E402
 
 
 def median_time(fn, repeats: int) -> float:

@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from algrid.grid import grid_from_dict
+from algrid.grid.lazy import grid_from_dict
 from algrid.results import CURVE_METRICS, ExperimentResult
 from algrid.store import DoneTracker, Store
 from algrid.store.compact import compact

@@ -1,4 +1,4 @@
-"""Measure the per-cycle cost model that `algrid grid estimate` ships (algrid/estimate_calibration.json).
+"""Measure the per-cycle cost model that `algrid grid estimate` ships (algrid/cost/calibration.json).
 
 Why a fitted model and not a lookup table: a paper-scale grid crosses ~100 datasets (100 to 20,000 rows) with
 labelled sets that grow every cycle, so the estimate needs cost as a *function* of rows, features, classes, pool
@@ -14,7 +14,7 @@ Usage::
 
     python benchmarks/calibrate.py [--learners rf,svm_rbf] [--strategies all|none|margin@native,...] [--out FILE]
 
-Without --out it rewrites algrid/estimate_calibration.json, keeping entries it did not re-measure.
+Without --out it rewrites algrid/cost/calibration.json, keeping entries it did not re-measure.
 """
 
 from __future__ import annotations
@@ -271,7 +271,7 @@ def _learner_work(gaps: list[tuple[float, int]]) -> tuple[float, float]:
 
 def loop_overhead() -> dict[str, float]:
     """CPU seconds the loop spends outside learner and strategy per cycle (metrics, bookkeeping)."""
-    from algrid.metrics import classification_metrics
+    from algrid.engine.metrics import classification_metrics
 
     rng = np.random.default_rng(0)
     y = rng.integers(0, 5, 2000)

@@ -16,8 +16,8 @@ import time
 
 import numpy as np
 
-from algrid.cache import ModelCache
-from algrid.experiment import run_experiment
+from algrid.engine.cache import ModelCache
+from algrid.engine.loop import run_experiment
 
 DATASETS = ["wine", "breast_cancer", "ionosphere", "sonar", "vehicle", "segment", "pima", "banana", "digits"]
 
@@ -90,7 +90,7 @@ def main() -> None:
 def compare_on_grid(path: str, strategies: list[str], out: str | None) -> None:
     from collections import defaultdict
 
-    from algrid.grid import load_grid
+    from algrid.grid.lazy import load_grid
 
     grid = load_grid(path)
     cache = ModelCache(512)

@@ -191,7 +191,7 @@ def interleaved_runs(grid_path: Path, reps: int, work: Path) -> tuple[dict, dict
 
 def baseline_runs(grid_path: Path, reps: int, work: Path) -> dict:
     """Every experiment of the grid through benchmarks/baseline.py, one process each, ``reps`` times."""
-    from algrid.grid import load_grid
+    from algrid.grid.lazy import load_grid
 
     grid = load_grid(grid_path)
     configs = grid.configs(range(len(grid)))
@@ -317,10 +317,10 @@ def in_process(
     """Run the grid's experiments in shard order in this process (one worker's view)."""
     from threadpoolctl import threadpool_limits
 
-    from algrid.backends.local import freeze_imports
-    from algrid.cache import ModelCache
-    from algrid.experiment import run_experiment
-    from algrid.grid import load_grid
+    from algrid.engine.cache import ModelCache
+    from algrid.engine.loop import run_experiment
+    from algrid.execute.local import freeze_imports
+    from algrid.grid.lazy import load_grid
 
     freeze_imports()  # as a worker does after its imports
     grid = load_grid(grid_path)
@@ -362,7 +362,7 @@ def overhead_and_cache(
     The instrumentation adds a Python call per fit/predict/select (microseconds against milliseconds of work), so
     the instrumented runs also give the cache-on CPU.
     """
-    import algrid.experiment  # noqa: F401  - import costs out of the measurement
+    import algrid.engine.loop  # noqa: F401  - import costs out of the measurement
 
     over = []
     for r in range(reps):
@@ -490,8 +490,8 @@ def _growth(rows: dict, sizes, batches) -> dict:
 
 
 def estimate_check(grid_path: Path, measured_cpu_s: float, sum_experiment_cpu_s: float) -> dict:
-    from algrid.estimate import estimate_grid
-    from algrid.grid import load_grid
+    from algrid.cost.estimate import estimate_grid
+    from algrid.grid.lazy import load_grid
 
     est = estimate_grid(load_grid(grid_path))
     projected = est["cpu_hours"] * 3600

@@ -145,7 +145,7 @@ def test_strategies_json_lists_adapter_pairs_with_versions():
 
 
 def test_experiment_with_failing_library_query_is_recorded_as_failed(monkeypatch):
-    from algrid.experiment import run_experiment
+    from algrid.engine.loop import run_experiment
 
     def bad_method(ctx, k):  # the library itself rejects the call; its message must reach the runs table
         from skactiveml.pool import UncertaintySampling
@@ -175,7 +175,7 @@ def test_experiment_with_failing_library_query_is_recorded_as_failed(monkeypatch
 
 
 def test_experiment_with_adapter_is_deterministic():
-    from algrid.experiment import run_experiment
+    from algrid.engine.loop import run_experiment
 
     config = dict(
         dataset="iris",

@@ -15,9 +15,9 @@ import pytest
 
 pytest.importorskip("distributed")
 
-from algrid.backends.dask import DaskError, chunk_indices, plan_chunks, run_dask  # noqa: E402
-from algrid.grid import load_grid  # noqa: E402
-from algrid.runner import run_shard  # noqa: E402
+from algrid.cluster.dask import DaskError, chunk_indices, plan_chunks, run_dask  # noqa: E402
+from algrid.execute.runner import run_shard  # noqa: E402
+from algrid.grid.lazy import load_grid  # noqa: E402
 from algrid.store import Store, deterministic_table  # noqa: E402
 
 GRID_YAML = """\

@@ -11,8 +11,8 @@ import yaml
 from click.testing import CliRunner
 
 from algrid.cli import main
-from algrid.estimate import estimate_grid, load_calibration
-from algrid.grid import grid_from_dict, load_grid
+from algrid.cost.estimate import estimate_grid, load_calibration
+from algrid.grid.lazy import grid_from_dict, load_grid
 
 BREAKDOWNS = (
     "per_dataset",

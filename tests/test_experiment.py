@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from algrid.cache import ModelCache
 from algrid.cli import main
 from algrid.datasets import load_dataset
-from algrid.experiment import initial_pool, pool_order, run_experiment, train_test_ids
+from algrid.engine.cache import ModelCache
+from algrid.engine.loop import initial_pool, pool_order, run_experiment, train_test_ids
 from algrid.results import CURVE_METRICS, CURVE_TIMINGS, SUMMARIES, SUMMARY_METRICS
 from algrid.strategies import get_strategy
 from algrid.strategies.base import StrategySpec
@@ -116,7 +116,7 @@ def test_same_experiment_is_identical_across_processes():
         import json, sys
         sys.path.insert(0, {str(__import__("pathlib").Path(__file__).parent)!r})
         from test_experiment import deterministic_part
-        from algrid.experiment import run_experiment
+        from algrid.engine.loop import run_experiment
         for c in {configs!r}:
             print(deterministic_part(run_experiment(c, {SETTINGS!r}, cache=False)))
         """
@@ -131,7 +131,7 @@ def test_same_experiment_is_identical_across_processes():
 )
 def test_cycle_seed_sequences_equal_one_at_a_time_hashing(parts):
     """The loop hashes the per-cycle seed prefix once; every cycle must keep the seed it always had."""
-    from algrid.experiment import seed_sequence, seed_sequences
+    from algrid.engine.loop import seed_sequence, seed_sequences
 
     batch = seed_sequences(parts, range(1, 40))
     assert [s.entropy for s in batch] == [seed_sequence(*parts, c).entropy for c in range(1, 40)]
@@ -150,7 +150,7 @@ def test_cache_on_and_off_give_identical_results_and_hits():
 
 
 def test_model_cache_is_bounded_by_entries_and_bytes():
-    from algrid.cache import CacheEntry, approx_nbytes
+    from algrid.engine.cache import CacheEntry, approx_nbytes
 
     cache = ModelCache(max_entries=3, max_mb=1.0)
     for i in range(5):
@@ -382,7 +382,7 @@ GRID = textwrap.dedent(
 
 
 def test_cli_experiment_json(tmp_path):
-    from algrid.grid import load_grid
+    from algrid.grid.lazy import load_grid
 
     path = tmp_path / "g.yaml"
     path.write_text(GRID)

@@ -8,10 +8,9 @@ from sklearn.base import clone
 from sklearn.ensemble import RandomForestClassifier
 from test_experiment import deterministic_part
 
-from algrid import fast_forest
-from algrid.experiment import run_experiment
-from algrid.fast_forest import FastRandomForestClassifier, fast_path_enabled, stock
-from algrid.learners import make_learner
+from algrid.engine.loop import run_experiment
+from algrid.learners import fast_forest, make_learner
+from algrid.learners.fast_forest import FastRandomForestClassifier, fast_path_enabled, stock
 
 
 def _problems(count: int, seed: int = 0):

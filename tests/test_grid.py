@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from algrid.cli import main
-from algrid.grid import grid_from_dict
-from algrid.sharding import shard_indices, shard_of
+from algrid.grid.lazy import grid_from_dict
+from algrid.grid.sharding import shard_indices, shard_of
 
 DATASETS = ["iris", "breast_cancer", "wine", "xor_2x2"]
 STRATEGIES = ["random", "margin", "entropy", "least_confidence"]

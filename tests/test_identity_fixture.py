@@ -21,7 +21,17 @@ FIXTURE = Path(__file__).parent / "fixtures" / "identity"
 @pytest.fixture(scope="module")
 def fresh_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     store = tmp_path_factory.mktemp("identity") / "store"
-    cmd = [sys.executable, "-m", "algrid", "run", str(FIXTURE / "grid.yaml"), "--store", str(store), "--jobs", "2"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "algrid",
+        "run",
+        str(FIXTURE / "grid.yaml"),
+        "--store",
+        str(store),
+        "--jobs",
+        "2",
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     return store

@@ -14,9 +14,9 @@ from sklearn.metrics import (
     recall_score,
 )
 
-from algrid.experiment import run_experiment, train_test_ids
+from algrid.engine.loop import run_experiment, train_test_ids
+from algrid.engine.metrics import classification_metrics, summarize, summary_keys
 from algrid.learners import make_al_learner
-from algrid.metrics import classification_metrics, summarize, summary_keys
 from algrid.results import CURVE_METRICS, SUMMARIES, SUMMARY_METRICS
 
 
@@ -49,7 +49,7 @@ def test_metrics_match_sklearn_including_unpredicted_classes(seed):
 def test_python_and_numpy_metric_paths_agree_bit_for_bit(k):
     """Few-class metrics are computed in plain Python (cheaper right after a fit); stored curves must keep the
     exact bits of the NumPy path, including absent, never-predicted and perfectly predicted classes."""
-    from algrid.metrics import _metrics_numpy, _metrics_python, confusion
+    from algrid.engine.metrics import _metrics_numpy, _metrics_python, confusion
 
     rng = np.random.default_rng(k)
     for trial in range(300):
@@ -105,7 +105,7 @@ def test_curve_accuracy_matches_sklearn_on_recomputed_model():
     ds = load_dataset("wine")
     _, test = train_test_ids("wine", 1, 0.4)
     start = np.array(res.selected[0])
-    from algrid.experiment import seed_sequence
+    from algrid.engine.loop import seed_sequence
 
     lseed = int(seed_sequence("learner", "wine", 1, "lr", 0).generate_state(1, dtype=np.uint32)[0])
     model = make_al_learner("lr", lseed, np.arange(3)).fit(ds.X[start], ds.y[start])

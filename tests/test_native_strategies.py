@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from algrid.cache import ModelCache
 from algrid.datasets import load_dataset
-from algrid.experiment import initial_pool, run_experiment, train_test_ids
+from algrid.engine.cache import ModelCache
+from algrid.engine.loop import initial_pool, run_experiment, train_test_ids
 from algrid.learners import make_al_learner
 from algrid.strategies import all_strategies
 from algrid.strategies import native as nat

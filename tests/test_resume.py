@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from algrid.runner import run_shard
+from algrid.execute.runner import run_shard
 from algrid.store import Store, deterministic_table
 from algrid.store.compact import compact
 from algrid.store.verify import verify

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from algrid.grid import load_grid
-from algrid.runner import run_shard
+from algrid.execute.runner import run_shard
+from algrid.grid.lazy import load_grid
 from algrid.store import Store, deterministic_table
 from algrid.store.verify import verify
 

@@ -19,8 +19,8 @@ import pyarrow as pa
 import pytest
 from click.testing import CliRunner
 
-from algrid.backends import slurm as sl
 from algrid.cli import main
+from algrid.cluster import slurm as sl
 
 GRID_YAML = """\
 name: slurmtest
@@ -356,15 +356,15 @@ def test_wait_fails_when_tasks_fail(tmp_path):
 
 
 def sl_grid(path: Path):
-    from algrid.grid import load_grid
+    from algrid.grid.lazy import load_grid
 
     return load_grid(path)
 
 
 def test_missing_shards_are_those_with_pending_or_failed_experiments(tmp_path):
-    from algrid.grid import load_grid
+    from algrid.execute.runner import run_shard
+    from algrid.grid.lazy import load_grid
     from algrid.results import ExperimentResult
-    from algrid.runner import run_shard
     from algrid.store import Store
 
     grid = load_grid(_write_grid(tmp_path))

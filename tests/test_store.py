@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from algrid.cli import main
 from algrid.errors import StoreError
-from algrid.grid import grid_from_dict
+from algrid.grid.lazy import grid_from_dict
 from algrid.results import CURVE_METRICS, ExperimentResult
 from algrid.store import Store, parts
 from algrid.store.claims import Claims

@@ -206,7 +206,7 @@ class StoreData:
             self.con.execute(empty)
             return False, "pending experiments unknown (no grid.yaml in the store)"
         try:
-            from algrid.grid import load_grid
+            from algrid.grid.lazy import load_grid
 
             grid = load_grid(grid_file)
             n = len(grid)

@@ -47,7 +47,7 @@ _METRIC_OFFSET = {
 
 def _mix(x: np.ndarray) -> np.ndarray:
     """splitmix64 finaliser (the grid's key mixer): a cheap, well-spread hash of uint64 arrays."""
-    from algrid.grid import splitmix64
+    from algrid.grid.lazy import splitmix64
 
     return splitmix64(x)
 

@@ -1,4 +1,4 @@
-"""`algrid slurm`: submit a grid's shards as one SLURM array job (thin layer over algrid.backends.slurm)."""
+"""`algrid slurm`: submit a grid's shards as one SLURM array job (thin layer over algrid.cluster.slurm)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from algrid.backends import slurm as sl
+from algrid.cluster import slurm as sl
 
 
 @click.command("slurm")
@@ -79,7 +79,7 @@ def slurm(
     Every task runs `algrid run GRID --shard $SLURM_ARRAY_TASK_ID/N --store DIR` with this Python; logs go to
     DIR/slurm/. Watch with `algrid status DIR`, complete with `--resubmit-missing`.
     """
-    from algrid.grid import load_grid
+    from algrid.grid.lazy import load_grid
     from algrid.store import default_store_dir
 
     grid = load_grid(grid_file)

@@ -96,8 +96,8 @@ def _json_safe(value: Any) -> Any:
 @click.option("--no-cache", is_flag=True, help="Do not use the fitted-model cache (results are identical).")
 def experiment(grid_path: str, index: int, as_json: bool, no_cache: bool) -> None:
     """Run experiment INDEX of GRID in this process and print its curve and selections."""
-    from algrid.experiment import run_experiment
-    from algrid.grid import load_grid
+    from algrid.engine.loop import run_experiment
+    from algrid.grid.lazy import load_grid
 
     grid = load_grid(grid_path)
     if not 0 <= index < len(grid):

@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 
 from algrid.errors import AlgridError
-from algrid.grid import Grid, load_grid
+from algrid.grid.lazy import Grid, load_grid
 
 
 def parse_shard(spec: str | None, total: int | None = None) -> tuple[int, int] | None:
@@ -223,7 +223,7 @@ def validate(grid_file: str) -> None:
 @click.option("--top", type=click.IntRange(min=1), default=15, help="Rows per breakdown in the table output.")
 def estimate(grid_file: str, as_json: bool, calibration: str | None, top: int) -> None:
     """Projected CPU hours of a grid, per dataset, learner and strategy, from measured per-cycle costs."""
-    from algrid.estimate import estimate_grid, load_calibration
+    from algrid.cost.estimate import estimate_grid, load_calibration
 
     g = _grid(grid_file)
     data = estimate_grid(g, load_calibration(calibration))

@@ -1,4 +1,4 @@
-"""`algrid run`, `algrid status`, `algrid store verify|compact|export`: thin wrappers over algrid.runner / algrid.store."""
+"""`algrid run`, `algrid status`, `algrid store verify|compact|export`: thin wrappers over algrid.execute.runner / algrid.store."""
 
 from __future__ import annotations
 
@@ -69,19 +69,19 @@ def run(
     as_json: bool,
 ) -> None:
     """Run a grid (or one shard of it) into its result store; resumes where it left off."""
-    from algrid.backends.local import load_plugins, prestart
-    from algrid.grid import load_grid
-    from algrid.sharding import parse_shard
+    from algrid.execute.local import load_plugins, prestart
+    from algrid.grid.lazy import load_grid
+    from algrid.grid.sharding import parse_shard
 
     load_plugins()
     grid = load_grid(grid_file)
     shard_t = parse_shard(shard)
     if backend == "local" and not in_process:
         prestart()  # the workers' imports overlap ours from here on
-    from algrid.runner import run_shard
+    from algrid.execute.runner import run_shard
 
     if backend == "dask":
-        from algrid.backends.dask import run_dask
+        from algrid.cluster.dask import run_dask
 
         summary = run_dask(
             grid,
@@ -131,7 +131,7 @@ def run(
 )
 def status(store_dir: str, as_json: bool, shards: int | None, grid_file: str | None) -> None:
     """How many experiments of the store's grid are ok, failed, timeout or pending (overall, per shard, per value)."""
-    from algrid.backends.local import load_plugins
+    from algrid.execute.local import load_plugins
     from algrid.store.status import format_status, store_status
 
     load_plugins()
@@ -154,7 +154,7 @@ def store() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def verify(store_dir: str, repair: bool, as_json: bool) -> None:
     """Exit 0 only if every part is readable, no experiment is stored twice and every run row has its curves."""
-    from algrid.backends.local import load_plugins
+    from algrid.execute.local import load_plugins
     from algrid.store.verify import verify as do_verify
 
     load_plugins()

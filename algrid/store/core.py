@@ -34,7 +34,7 @@ from algrid.store import parts
 from algrid.store.schema import SCHEMA_VERSION, SCHEMAS, result_rows, rows_to_table
 
 if TYPE_CHECKING:
-    from algrid.grid import Grid
+    from algrid.grid.lazy import Grid
 
 DEFAULT_ROOT = Path("results")
 
@@ -180,7 +180,7 @@ class Store:
 
     def grid(self, path: str | Path | None = None) -> Grid:
         """The current grid (or the given grid file), checked against the store's key settings."""
-        from algrid.grid import load_grid
+        from algrid.grid.lazy import load_grid
 
         grid = load_grid(path or self.grid_files()[-1])
         self.check_grid(grid)
@@ -188,7 +188,7 @@ class Store:
 
     def grids(self) -> list[Grid]:
         """Every grid this store has seen (for verify: a stored experiment must belong to one of them)."""
-        from algrid.grid import load_grid
+        from algrid.grid.lazy import load_grid
 
         return [load_grid(p) for p in self.grid_files()]
 

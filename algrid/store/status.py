@@ -31,7 +31,7 @@ def _recorded_n(runs: pa.Table) -> int | None:
 
 def _slurm_state(store_dir: Path) -> Any:
     try:
-        mod = importlib.import_module("algrid.backends.slurm")
+        mod = importlib.import_module("algrid.cluster.slurm")
     except ImportError:
         return None
     fn = getattr(mod, "array_status", None)
@@ -48,7 +48,7 @@ _PRIORITY = {"ok": 0, "timeout": 1, "failed": 2}  # if an exp_key was stored twi
 
 
 def hex_to_keys(hex_keys: list[str]) -> np.ndarray:
-    """16-hex exp_keys -> uint64 (inverse of algrid.grid.keys_to_hex), vectorised."""
+    """16-hex exp_keys -> uint64 (inverse of algrid.grid.lazy.keys_to_hex), vectorised."""
     if not hex_keys:
         return np.zeros(0, dtype=np.uint64)
     return np.frombuffer(bytes.fromhex("".join(hex_keys)), dtype=">u8").astype(np.uint64)
@@ -159,7 +159,7 @@ def format_status(st: dict[str, Any], max_shards: int = 20) -> str:
         more = f", ... (+{len(values) - 12})" if len(values) > 12 else ""
         lines.append(f"  {d}: {cells}{more}")
     if st.get("slurm") is not None:
-        from algrid.backends.slurm import format_array_status
+        from algrid.cluster.slurm import format_array_status
 
         lines.append(format_array_status(st["slurm"]))
     return "\n".join(lines)

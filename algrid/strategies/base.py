@@ -1,6 +1,6 @@
 """What a query strategy is: metadata plus a selection function over one fitted model and the pool.
 
-The AL loop (algrid.experiment) is the same for every strategy; an implementation only supplies `select`.
+The AL loop (algrid.engine.loop) is the same for every strategy; an implementation only supplies `select`.
 Third-party libraries are imported lazily inside `select`, so reading the registry (the grid does, to exclude
 impossible combinations) costs nothing.
 """

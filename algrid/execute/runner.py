@@ -6,7 +6,7 @@ Dask task (a small `indices` chunk, `jobs=1`). It
 1. opens (or creates) the store and refuses a grid with other key settings;
 2. skips experiments that already have a run row (with ``retry_failed`` only `ok` ones; the failed/timeout rows of
    the selection are retired first, so an exp_key is never stored twice);
-3. runs the rest on ``jobs`` worker processes (algrid.backends.local) in work-group order, so a worker's model cache
+3. runs the rest on ``jobs`` worker processes (algrid.execute.local) in work-group order, so a worker's model cache
    turns the fits that experiments share into hits; ``in_process=True`` runs in the calling process instead (for hosts
    where no child process may be started; the time limit is then checked between cycles only);
 4. claims every experiment (claim file, O_EXCL) right before starting it and releases the claim only after its run
@@ -31,16 +31,16 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from algrid.backends.local import LocalPool, Task, load_plugins, prestart, run_in_process
 from algrid.errors import AlgridError
+from algrid.execute.local import LocalPool, Task, load_plugins, prestart, run_in_process
+from algrid.grid.sharding import parse_shard
 from algrid.results import ExperimentResult
-from algrid.sharding import parse_shard
 from algrid.store import DoneTracker, Store, default_store_dir
 from algrid.store.claims import Claims
 from algrid.store.parts import recover_journals
 
 if TYPE_CHECKING:
-    from algrid.grid import Grid
+    from algrid.grid.lazy import Grid
 
 #: Dimensions whose equal values make experiments share work in a worker (the engine's cache key).
 GROUP_DIMS: tuple[str, ...] = ("dataset", "learner", "initial_pool", "split", "start", "seed")
@@ -141,7 +141,7 @@ def longest_first(groups: list[list[Task]], settings: dict[str, Any]) -> list[li
     """
     if len(groups) < 2:
         return groups
-    from algrid.estimate import experiment_costs
+    from algrid.cost.estimate import experiment_costs
 
     try:
         costs = experiment_costs([t.config for g in groups for t in g], settings)
@@ -197,7 +197,7 @@ def run_shard(
     if not in_process:
         prestart()
     if not hasattr(grid, "decode"):
-        from algrid.grid import load_grid
+        from algrid.grid.lazy import load_grid
 
         grid = load_grid(grid)
     shard_t = parse_shard(shard)

@@ -17,7 +17,7 @@ import numpy as np
 
 def _rf(seed: int) -> Any:
     # scikit-learn's RandomForestClassifier with the same results, faster on small labelled sets (fast_forest.py).
-    from algrid.fast_forest import FastRandomForestClassifier
+    from algrid.learners.fast_forest import FastRandomForestClassifier
 
     return FastRandomForestClassifier(n_estimators=100, n_jobs=1, random_state=seed)
 
@@ -94,7 +94,7 @@ def make_learner(name: str, seed: int) -> Any:
 
 def make_al_learner(name: str, seed: int, classes: np.ndarray) -> Any:
     """The learner the AL loop fits: ``make_learner(name, seed)`` wrapped by AllClassesClassifier."""
-    from algrid.al_classifier import AllClassesClassifier
+    from algrid.learners.al_classifier import AllClassesClassifier
 
     model = AllClassesClassifier(make_learner(name, seed), np.asarray(classes))
     model._owns_estimator = True  # nobody else holds the estimator: its first fit needs no clone
@@ -102,9 +102,9 @@ def make_al_learner(name: str, seed: int, classes: np.ndarray) -> Any:
 
 
 def __getattr__(name: str) -> Any:
-    # AllClassesClassifier lives in algrid.al_classifier (it needs sklearn.base at import time).
+    # AllClassesClassifier lives in algrid.learners.al_classifier (it needs sklearn.base at import time).
     if name == "AllClassesClassifier":
-        from algrid.al_classifier import AllClassesClassifier
+        from algrid.learners.al_classifier import AllClassesClassifier
 
         return AllClassesClassifier
     raise AttributeError(name)

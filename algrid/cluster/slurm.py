@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 from algrid.errors import AlgridError
 
 if TYPE_CHECKING:
-    from algrid.grid import Grid
+    from algrid.grid.lazy import Grid
 
 #: Subdirectory of the store holding scripts, logs and jobs.json.
 SLURM_DIR = "slurm"
@@ -611,7 +611,7 @@ def missing_shards(grid: Grid, store_dir: str | Path, n_shards: int) -> list[int
     """
     import numpy as np
 
-    from algrid.sharding import shard_of
+    from algrid.grid.sharding import shard_of
 
     n_shards = validate_positive("--shards", n_shards)
     statuses = _stored_statuses(Path(store_dir))

@@ -120,7 +120,9 @@ class FastRandomForestClassifier(RandomForestClassifier):
             )
             structures.append(structure)
             nbytes += structure.value.nbytes + structure.node_count * 64
-        self._nbytes = int(nbytes)  # for algrid.cache (sizing the trees again would cost more than the fit)
+        self._nbytes = int(
+            nbytes
+        )  # for algrid.engine.cache (sizing the trees again would cost more than the fit)
         self.estimator_ = DecisionTreeClassifier(max_features="sqrt")
         self.__dict__.update(_estimators=None, _structures=structures, _tree_seeds=seeds.tolist())
         self._max_features = max_features

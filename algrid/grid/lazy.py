@@ -9,7 +9,7 @@ sub-rectangles, so memory is O(values), never O(experiments), and every count is
 Digit order inside a sub-rectangle, slowest to fastest:
     dataset, learner, initial_pool, split, start, seed | batch_size | (strategy, implementation)
 so experiments that share work (same dataset, learner, start set; they differ only in strategy, implementation
-and batch size) are contiguous: a *work group*. Sharding (algrid.sharding) moves work groups, not experiments.
+and batch size) are contiguous: a *work group*. Sharding (algrid.grid.sharding) moves work groups, not experiments.
 
 Identity: ``exp_index`` is the position in this grid; ``exp_key`` is a 64-bit hash of the canonical configuration
 (plus the settings that change results: cycles, test_size, preprocessing version), identical in any grid file that
@@ -32,7 +32,7 @@ import numpy as np
 import pyarrow as pa
 
 from algrid.errors import GridError
-from algrid.gridspec import INT_DIMENSIONS, GridSpec, parse_grid, read_grid_file
+from algrid.grid.spec import INT_DIMENSIONS, GridSpec, parse_grid, read_grid_file
 from algrid.results import DIMENSIONS
 
 #: Outer digits of a sub-rectangle, slowest first. batch_size and the pair index are the two fastest digits.
@@ -343,14 +343,14 @@ class Grid:
 
     # ------------------------------------------------------------------------------------------- sharding
     def shard(self, i: int, n: int) -> np.ndarray:
-        """exp_indices of shard i of n (0-based). See algrid.sharding for the scheme."""
-        from algrid.sharding import shard_indices
+        """exp_indices of shard i of n (0-based). See algrid.grid.sharding for the scheme."""
+        from algrid.grid.sharding import shard_indices
 
         return shard_indices(self, i, n)
 
     def shard_sizes(self, n: int) -> np.ndarray:
         """Size of every shard of n (balanced to within one experiment)."""
-        from algrid.sharding import shard_sizes
+        from algrid.grid.sharding import shard_sizes
 
         return shard_sizes(self.total, n)
 

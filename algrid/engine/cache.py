@@ -60,7 +60,7 @@ def approx_nbytes(obj: Any, _depth: int = 0, _seen: set[int] | None = None) -> i
         attrs = getattr(obj, "__dict__", None)
         if not attrs:
             return 0
-        if "_nbytes" in attrs:  # an estimator that sized itself (algrid.fast_forest)
+        if "_nbytes" in attrs:  # an estimator that sized itself (algrid.learners.fast_forest)
             return int(attrs["_nbytes"])
         values = attrs.values()
     total = 0

@@ -11,7 +11,7 @@ allocation needs the answer in a second. One experiment's cost is the sum over i
 
 where the labelled set grows by the batch size each cycle and the pool shrinks, and the loop stops when the pool
 runs out. Each piece is a power law in rows, features, classes, pool and batch size whose parameters were fitted to
-timings measured on synthetic data (``benchmarks/calibrate.py`` -> ``algrid/estimate_calibration.json``).
+timings measured on synthetic data (``benchmarks/calibrate.py`` -> ``algrid/cost/calibration.json``).
 The cycle-0 fit (and its pool prediction) is shared by every experiment of a work group (same dataset, split,
 start set, learner, seed), exactly as the engine's cache shares it; further cache hits depend on the data and are
 not counted, so the projection is an upper bound for algrid.
@@ -39,7 +39,7 @@ from algrid.errors import AlgridError
 from algrid.results import DIMENSIONS
 
 if TYPE_CHECKING:
-    from algrid.grid import Grid
+    from algrid.grid.lazy import Grid
 
 __all__ = [
     "Calibration",
@@ -50,7 +50,7 @@ __all__ = [
     "load_calibration",
 ]
 
-CALIBRATION_FILE = "estimate_calibration.json"
+CALIBRATION_FILE = "calibration.json"
 #: A conservative stand-in for strategy pairs without measurements (an uncertainty sampler's cost).
 DEFAULT_STRATEGY: dict[str, float] = {"a": 2e-4, "b": 5e-8, "p": 1.0, "batch": 0.0, "d": 0.0, "k": 1.0}
 
@@ -141,7 +141,7 @@ class Calibration:
 
 
 def _shipped() -> dict[str, Any]:
-    text = resources.files("algrid").joinpath(CALIBRATION_FILE).read_text(encoding="utf-8")
+    text = resources.files("algrid.cost").joinpath(CALIBRATION_FILE).read_text(encoding="utf-8")
     return json.loads(text)
 
 

@@ -19,7 +19,7 @@ strategy rng/seed   every dimension + test_size + preprocessing + cycle         
 
 The model is fitted on the labelled set in sorted row-id order, and the pool is shown in a fixed pseudo-random
 order of (dataset, split, test_size, seed) (see :func:`pool_order`), so a labelled set fully determines the fit,
-the test metrics and the pool probabilities: that is what lets :mod:`algrid.cache` share them between
+the test metrics and the pool probabilities: that is what lets :mod:`algrid.engine.cache` share them between
 experiments without changing any result.
 
 Per cycle the loop does exactly one fit, one ``predict`` on the test split and (only for strategies with
@@ -40,9 +40,9 @@ from typing import Any
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-from algrid.cache import CacheEntry, ModelCache, labeled_digest, process_cache
+from algrid.engine.cache import CacheEntry, ModelCache, labeled_digest, process_cache
+from algrid.engine.metrics import classification_metrics, summarize
 from algrid.learners import make_al_learner
-from algrid.metrics import classification_metrics, summarize
 from algrid.results import DIMENSIONS, ExperimentResult
 from algrid.strategies.base import QueryContext, StrategySpec
 
@@ -339,7 +339,7 @@ def run_experiment(
 ) -> ExperimentResult:
     """Run one AL experiment; never raises for a failing strategy or learner (status "failed").
 
-    ``cache``: None/True = this process's shared :func:`algrid.cache.process_cache` (off with ALGRID_CACHE=0),
+    ``cache``: None/True = this process's shared :func:`algrid.engine.cache.process_cache` (off with ALGRID_CACHE=0),
     False = no cache, or a :class:`ModelCache`. Results are identical either way.
     ``on_cycle(result)`` is called after every recorded cycle with the partial result.
 

@@ -3,7 +3,7 @@
 Scheme:
 1. The grid is a sequence of *work groups*: experiments sharing dataset, learner, initial pool, split, start and seed
    (they differ only in batch size, strategy and implementation, and share the start-set fit and often many later
-   fits). Each group is a contiguous exp_index range (see algrid.grid).
+   fits). Each group is a contiguous exp_index range (see algrid.grid.lazy).
 2. Groups are laid out in a golden-ratio stride order: position j holds group (j * s) mod G with s ~ 0.618 G,
    coprime with G. Consecutive positions land far apart in the grid, so every shard gets a spread of datasets and
    learners (the expensive values) instead of, say, all of the largest dataset.
@@ -23,7 +23,7 @@ import numpy as np
 from algrid.errors import AlgridError
 
 if TYPE_CHECKING:
-    from algrid.grid import Grid
+    from algrid.grid.lazy import Grid
 
 _GOLDEN = (math.sqrt(5) - 1) / 2
 

@@ -127,7 +127,7 @@ class _Zygote:
 
     def __init__(self) -> None:
         parent_sock, child_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        cmd = [sys.executable, "-m", "algrid.backends.local", "--zygote", str(child_sock.fileno())]
+        cmd = [sys.executable, "-m", "algrid.execute.local", "--zygote", str(child_sock.fileno())]
         self.proc = subprocess.Popen(
             cmd, pass_fds=(child_sock.fileno(),), stdin=subprocess.DEVNULL, env=worker_environment()
         )
@@ -191,7 +191,7 @@ class _Worker:
                 pid = None
         if pid is None:
             sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-            cmd = [sys.executable, "-m", "algrid.backends.local", "--worker", str(theirs.fileno())]
+            cmd = [sys.executable, "-m", "algrid.execute.local", "--worker", str(theirs.fileno())]
             self.proc = subprocess.Popen(
                 cmd, pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, env=worker_environment()
             )
@@ -500,7 +500,7 @@ def run_in_process(
     The time limit is cooperative here: it is checked after every cycle (a single cycle stuck in C code cannot be
     interrupted). Use worker processes (the default) for a hard limit and a memory cap.
     """
-    from algrid.experiment import run_experiment
+    from algrid.engine.loop import run_experiment
 
     for task in tasks:
         if should_stop():
@@ -544,7 +544,7 @@ def _prepare_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     load_plugins()
-    import algrid.experiment  # noqa: F401
+    import algrid.engine.loop  # noqa: F401
     from algrid.strategies import all_strategies
 
     all_strategies()
@@ -556,8 +556,8 @@ def _prepare_worker() -> None:
         except ImportError:
             pass
     try:
-        from algrid.fast_forest import fast_path_enabled
         from algrid.learners import learner_names, make_learner
+        from algrid.learners.fast_forest import fast_path_enabled
 
         fast_path_enabled()  # verified once here, inherited by every forked worker
 
@@ -569,8 +569,8 @@ def _prepare_worker() -> None:
 
 _WARM_MODULES: tuple[str, ...] = (
     "algrid.datasets.loader",
-    "algrid.metrics",
-    "algrid.cache",
+    "algrid.engine.metrics",
+    "algrid.engine.cache",
     "pandas",
     "pyarrow.parquet",
     "sklearn.compose",
@@ -583,7 +583,7 @@ _WARM_MODULES: tuple[str, ...] = (
 
 def _serve(conn: Connection) -> None:
     """Worker loop: receive tasks, run them, stream per-cycle progress and the result back."""
-    from algrid.experiment import run_experiment
+    from algrid.engine.loop import run_experiment
 
     while True:
         try:

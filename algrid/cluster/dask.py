@@ -4,7 +4,7 @@ Entry point (called lazily by `algrid run --backend dask`; needs the `algrid[das
 
     run_dask(grid, store_dir=None, indices=None, *, scheduler=None, n_workers=2, shard=None, retry_failed=False,
              chunk_size=None, in_process=False, memory_mb=None, progress=True, connect_timeout=20.0)
-        -> algrid.runner.RunSummary   (raises DaskError if experiments are still missing afterwards)
+        -> algrid.execute.runner.RunSummary   (raises DaskError if experiments are still missing afterwards)
 
 - ``grid``: a Grid or a grid file path; ``indices`` / ``shard`` select experiments as in ``run_shard``.
 - ``scheduler``: address of a running scheduler (``tcp://host:8786``); None starts a LocalCluster of ``n_workers``
@@ -39,8 +39,8 @@ import numpy as np
 from algrid.errors import AlgridError
 
 if TYPE_CHECKING:
-    from algrid.grid import Grid
-    from algrid.runner import RunSummary
+    from algrid.execute.runner import RunSummary
+    from algrid.grid.lazy import Grid
 
 #: Chunks per worker thread when chunk_size is not given: small enough to balance, large enough to share work.
 CHUNKS_PER_THREAD = 4
@@ -91,7 +91,7 @@ def _run_chunk(
     grid: Grid, store_dir: str, indices: list[int], in_process: bool, memory_mb: int | None
 ) -> dict[str, int]:
     """A Dask task: run one chunk through the runner (same parts, claims and limits as a local run)."""
-    from algrid.runner import run_shard
+    from algrid.execute.runner import run_shard
 
     def run() -> dict[str, int]:
         s = run_shard(
@@ -154,13 +154,13 @@ def run_dask(
     """Run the selected experiments of ``grid`` on a Dask cluster into ``store_dir``; see the module docstring."""
     import pyarrow as pa
 
-    from algrid.runner import RunSummary, parse_shard, select, strategy_table, work_groups
+    from algrid.execute.runner import RunSummary, parse_shard, select, strategy_table, work_groups
     from algrid.store import DoneTracker, Store, default_store_dir
     from algrid.store.parts import recover_journals
 
     t0 = time.monotonic()
     if not hasattr(grid, "decode"):
-        from algrid.grid import load_grid
+        from algrid.grid.lazy import load_grid
 
         grid = load_grid(grid)
     if chunk_size is not None and (isinstance(chunk_size, bool) or int(chunk_size) < 1):
@@ -246,7 +246,7 @@ def chunk_indices(
     grid: Grid, indices: np.ndarray, n_threads: int, chunk_size: int | None = None
 ) -> list[list[int]]:
     """The chunks run_dask would submit for these (pending) exp_indices: a planning aid for users and tests."""
-    from algrid.runner import work_groups
+    from algrid.execute.runner import work_groups
 
     groups = [[t.exp_index for t in g] for g in work_groups(grid.decode(np.asarray(indices, dtype=np.int64)))]
     return plan_chunks(groups, n_threads, chunk_size)
