@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
+from algrid import config
 from algrid.cli import main
 from algrid.datasets import (
     PREPROCESSING_VERSION,
@@ -44,6 +45,7 @@ def openml_cache(tmp_path, monkeypatch):
     (tmp_path / "openml").mkdir()
     shutil.copytree(FIXTURES / "61", tmp_path / "openml" / "61")
     monkeypatch.setenv("ALGRID_CACHE", str(tmp_path))
+    config.reload()
     load_dataset.cache_clear()
     yield tmp_path / "openml"
     load_dataset.cache_clear()

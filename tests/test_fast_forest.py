@@ -8,6 +8,7 @@ from sklearn.base import clone
 from sklearn.ensemble import RandomForestClassifier
 from test_experiment import deterministic_part
 
+from algrid import config
 from algrid.engine.loop import run_experiment
 from algrid.learners import fast_forest, make_learner
 from algrid.learners.fast_forest import FastRandomForestClassifier, fast_path_enabled, stock
@@ -82,6 +83,7 @@ def test_sample_weights_and_missing_values_fall_back():
 
 def test_switched_off_by_environment(monkeypatch):
     monkeypatch.setenv("ALGRID_FAST_FOREST", "0")
+    config.reload()
     X, y, _, _, _ = next(_problems(1))
     assert not FastRandomForestClassifier(n_estimators=3, random_state=0).fit(X, y)._fast
 
@@ -103,7 +105,7 @@ def test_clone_and_stock_keep_parameters():
 
 @pytest.mark.parametrize("dataset, strategy", [("wine", "margin"), ("breast_cancer", "coreset")])
 def test_experiment_curves_identical_with_fast_path_on_and_off(monkeypatch, dataset, strategy):
-    config = {
+    exp_config = {
         "dataset": dataset,
         "strategy": strategy,
         "implementation": "native",
@@ -115,7 +117,8 @@ def test_experiment_curves_identical_with_fast_path_on_and_off(monkeypatch, data
         "seed": 0,
     }
     settings = {"cycles": 5, "test_size": 0.4}
-    on = deterministic_part(run_experiment(config, settings, cache=False))
+    on = deterministic_part(run_experiment(exp_config, settings, cache=False))
     monkeypatch.setenv("ALGRID_FAST_FOREST", "0")
-    off = deterministic_part(run_experiment(config, settings, cache=False))
+    config.reload()
+    off = deterministic_part(run_experiment(exp_config, settings, cache=False))
     assert on == off

@@ -21,6 +21,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from algrid import config
 from algrid.errors import AlgridError, StoreError
 from algrid.results import DIMENSIONS
 
@@ -74,12 +75,11 @@ def check_where(where: str) -> str:
 
 def _connect() -> duckdb.DuckDBPyConnection:
     """A connection that stays polite on a shared machine: few threads, bounded memory, spill to /tmp."""
-    threads = int(os.environ.get("ALGRID_DUCKDB_THREADS", min(2, os.cpu_count() or 1)))
-    memory = os.environ.get("ALGRID_DUCKDB_MEMORY", "4GB")
+    cfg = config.current()
     con = duckdb.connect(
         config={
-            "threads": threads,
-            "memory_limit": memory,
+            "threads": cfg.duckdb_threads,
+            "memory_limit": cfg.duckdb_memory,
             "temp_directory": os.path.join(tempfile.gettempdir(), "algrid-duckdb"),
         }
     )

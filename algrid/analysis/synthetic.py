@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from algrid.identity import keys_to_hex_bytes, splitmix64
 from algrid.results import CURVE_METRICS, DIMENSIONS, SUMMARIES, SUMMARY_METRICS
 
 _INT_DIMS = ("batch_size", "split", "start", "seed")
@@ -47,15 +48,12 @@ _METRIC_OFFSET = {
 
 def _mix(x: np.ndarray) -> np.ndarray:
     """splitmix64 finaliser (the grid's key mixer): a cheap, well-spread hash of uint64 arrays."""
-    from algrid.grid.lazy import splitmix64
-
     return splitmix64(x)
 
 
 def _hex_keys(h: np.ndarray) -> pa.Array:
     """16-hex-character strings of uint64 hashes, vectorised."""
-    raw = h.astype(">u8").tobytes().hex().encode()
-    return pa.array(np.frombuffer(raw, dtype="S16")).cast(pa.string())
+    return pa.array(keys_to_hex_bytes(h)).cast(pa.string())
 
 
 def _uniform(h: np.ndarray) -> np.ndarray:

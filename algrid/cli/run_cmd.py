@@ -16,7 +16,11 @@ def _emit_json(obj: object) -> None:
 @click.argument("grid_file", metavar="GRID", type=click.Path(dir_okay=False))
 @click.option("--shard", metavar="i/N", help="Run only shard i of N (0-based), e.g. 3/100.")
 @click.option(
-    "--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True, help="Worker processes."
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes [default: one per CPU available to this process (affinity and cgroup quota)].",
 )
 @click.option(
     "--store",
@@ -56,7 +60,7 @@ def _emit_json(obj: object) -> None:
 def run(
     grid_file: str,
     shard: str | None,
-    jobs: int,
+    jobs: int | None,
     store_dir: str | None,
     retry_failed: bool,
     backend: str,
@@ -69,11 +73,14 @@ def run(
     as_json: bool,
 ) -> None:
     """Run a grid (or one shard of it) into its result store; resumes where it left off."""
+    from algrid.config import available_cpus
     from algrid.execute.local import load_plugins, prestart
     from algrid.grid.lazy import load_grid
     from algrid.grid.sharding import parse_shard
 
     load_plugins()
+    if jobs is None:
+        jobs = available_cpus()
     grid = load_grid(grid_file)
     shard_t = parse_shard(shard)
     if backend == "local" and not in_process:

@@ -2,7 +2,7 @@
 
 Experiments never touch the network: `fetch` (or `algrid datasets fetch openml:<id>`) downloads the dataset
 description and its data (Parquet when OpenML offers it, else ARFF) into
-`$ALGRID_CACHE/openml/<id>/` (default `~/.cache/algrid/openml/<id>/`), and records the preprocessed shape in
+`$ALGRID_CACHE_DIR/openml/<id>/` (default `~/.cache/algrid/openml/<id>/`), and records the preprocessed shape in
 `info.json` so `dataset_info` stays cheap. Files are written to a temporary name and renamed, so a crashed
 download never leaves a half file that later runs would trust.
 """
@@ -28,9 +28,10 @@ _TIMEOUT_S = 60
 
 
 def cache_root() -> Path:
-    """Where OpenML datasets are cached: $ALGRID_CACHE/openml, else ~/.cache/algrid/openml."""
-    base = os.environ.get("ALGRID_CACHE")
-    return (Path(base) if base else Path.home() / ".cache" / "algrid") / "openml"
+    """Where OpenML datasets are cached: <data cache dir>/openml (ALGRID_CACHE_DIR, default ~/.cache/algrid)."""
+    from algrid import config
+
+    return config.current().data_cache_dir / "openml"
 
 
 def parse_id(name: str) -> int:
@@ -55,7 +56,7 @@ def _require_cached(name: str) -> Path:
     if not ((folder / "description.json").is_file() and has_data):
         raise DatasetError(
             f"OpenML dataset {name} is not cached in {folder}; fetch it once with "
-            f"`algrid datasets fetch {name}` (set ALGRID_CACHE to choose the cache directory)"
+            f"`algrid datasets fetch {name}` (set ALGRID_CACHE_DIR to choose the cache directory)"
         )
     return folder
 

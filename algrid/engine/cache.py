@@ -13,13 +13,14 @@ The pool is the train split minus the labelled set, so the key also determines t
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from algrid import config
 
 __all__ = ["CacheEntry", "ModelCache", "labeled_digest", "process_cache"]
 
@@ -179,13 +180,12 @@ def process_cache() -> ModelCache | None:
     """The worker process's shared cache, or None when disabled with ``ALGRID_CACHE=0``.
 
     Capacity comes from ``ALGRID_CACHE_SIZE`` (entries, default 256) and ``ALGRID_CACHE_MB`` (approximate
-    megabytes of models and pool probabilities, default 1024), read once per process.
+    megabytes of models and pool probabilities, default 1024), read once per process by :mod:`algrid.config`.
     """
     global _PROCESS_CACHE
-    if os.environ.get("ALGRID_CACHE", "1").strip().lower() in {"0", "false", "no", "off"}:
+    cfg = config.current()
+    if not cfg.model_cache:
         return None
     if _PROCESS_CACHE is None:
-        size = int(os.environ.get("ALGRID_CACHE_SIZE", DEFAULT_MAX_ENTRIES))
-        mb = float(os.environ.get("ALGRID_CACHE_MB", DEFAULT_MAX_MB))
-        _PROCESS_CACHE = ModelCache(size, mb)
+        _PROCESS_CACHE = ModelCache(cfg.model_cache_entries, cfg.model_cache_mb)
     return _PROCESS_CACHE

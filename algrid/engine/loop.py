@@ -42,13 +42,14 @@ from threadpoolctl import ThreadpoolController
 
 from algrid.engine.cache import CacheEntry, ModelCache, labeled_digest, process_cache
 from algrid.engine.metrics import classification_metrics, summarize
+from algrid.identity import KEY_SETTINGS
+from algrid.identity import exp_key as identity_exp_key
 from algrid.learners import make_al_learner
 from algrid.results import DIMENSIONS, ExperimentResult
 from algrid.strategies.base import QueryContext, StrategySpec
 
 __all__ = [
     "StrategyError",
-    "experiment_key",
     "initial_pool",
     "pool_order",
     "run_experiment",
@@ -97,14 +98,6 @@ def seed_sequences(parts: list[Any], counters: range) -> list[np.random.SeedSequ
 
 def _int_seed(ss: np.random.SeedSequence) -> int:
     return int(ss.generate_state(1, dtype=np.uint32)[0])
-
-
-def experiment_key(config: dict[str, Any], settings: dict[str, Any]) -> str:
-    """A 16-hex key for ``config`` when the caller passes none (grids compute their own, see Grid.exp_key)."""
-    parts = [config[d] for d in DIMENSIONS] + [settings.get("cycles"), settings.get("test_size")]
-    parts.append(settings.get("preprocessing"))
-    payload = json.dumps([_canonical(p) for p in parts], separators=(",", ":"))
-    return hashlib.blake2b(payload.encode("utf-8"), digest_size=8).hexdigest()
 
 
 # ---------------------------------------------------------------------------------------------- split and start
@@ -348,8 +341,13 @@ def run_experiment(
     start-set draw). TimeoutError propagates so that runners can enforce limits.
     """
     config = {d: config[d] for d in DIMENSIONS}
-    if exp_key is None:
-        exp_key = experiment_key(config, settings)
+    if exp_key is None:  # the grid's key (algrid.identity), so results of the Python API match a store's
+        key_settings = {k: settings.get(k) for k in KEY_SETTINGS}
+        if key_settings["preprocessing"] is None:
+            from algrid.datasets import PREPROCESSING_VERSION
+
+            key_settings["preprocessing"] = PREPROCESSING_VERSION
+        exp_key = identity_exp_key(config, key_settings, DIMENSIONS)
     result = ExperimentResult(exp_key=exp_key, config=config)
     wall0, cpu0 = time.perf_counter(), time.process_time()
     try:

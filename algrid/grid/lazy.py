@@ -20,8 +20,6 @@ operations.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
@@ -32,49 +30,22 @@ import numpy as np
 import pyarrow as pa
 
 from algrid.errors import GridError
+from algrid.grid.sharding import shard_indices, shard_sizes
 from algrid.grid.spec import INT_DIMENSIONS, GridSpec, parse_grid, read_grid_file
+from algrid.identity import (
+    KEY_SETTINGS,
+    fingerprint,
+    keys_to_hex,
+    keys_to_hex_bytes,
+    settings_hash,
+    splitmix64,
+    value_hash,
+)
+from algrid.identity import exp_key as identity_exp_key
 from algrid.results import DIMENSIONS
 
 #: Outer digits of a sub-rectangle, slowest first. batch_size and the pair index are the two fastest digits.
 GROUP_DIMENSIONS: tuple[str, ...] = ("dataset", "learner", "initial_pool", "split", "start", "seed")
-#: Settings that change an experiment's result and therefore enter its exp_key.
-KEY_SETTINGS: tuple[str, ...] = ("cycles", "test_size", "preprocessing")
-
-_M64 = np.uint64(0xFFFFFFFFFFFFFFFF)
-
-
-def _hash64(text: str) -> int:
-    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little")
-
-
-def _value_hash(dim: str, value: Any) -> int:
-    return _hash64(f"{dim}={value}")
-
-
-def splitmix64(x: np.ndarray) -> np.ndarray:
-    """Bijective 64-bit mixer (splitmix64's finaliser), so XOR-combined hashes look uniformly random."""
-    x = x.astype(np.uint64, copy=True)
-    with np.errstate(over="ignore"):
-        x ^= x >> np.uint64(30)
-        x *= np.uint64(0xBF58476D1CE4E5B9)
-        x ^= x >> np.uint64(27)
-        x *= np.uint64(0x94D049BB133111EB)
-        x ^= x >> np.uint64(31)
-    return x
-
-
-_HEX = np.array([f"{i:02x}".encode() for i in range(256)], dtype="S2")
-
-
-def keys_to_hex_bytes(keys: np.ndarray) -> np.ndarray:
-    """uint64 keys -> 16-character lowercase hex as ASCII bytes (vectorised; big-endian digit order)."""
-    as_bytes = keys.astype(">u8").view(np.uint8).reshape(-1, 8)
-    return _HEX[as_bytes].view("S16").reshape(-1)
-
-
-def keys_to_hex(keys: np.ndarray) -> np.ndarray:
-    """uint64 keys -> 16-character lowercase hex strings."""
-    return keys_to_hex_bytes(keys).astype("U16")
 
 
 @dataclass(frozen=True)
@@ -201,10 +172,9 @@ class Grid:
                 [code("implementation", i) for _, i in rect.pairs], dtype=np.int32
             )
             self._local_codes.append(maps)
-        settings_hash = _hash64("settings=" + json.dumps(self.key_settings, sort_keys=True))
-        self._settings_hash = np.uint64(settings_hash)
+        self._settings_hash = np.uint64(settings_hash(self.key_settings))
         self._value_hashes = {
-            d: np.array([_value_hash(d, v) for v in self.values[d]], dtype=np.uint64) for d in DIMENSIONS
+            d: np.array([value_hash(d, v) for v in self.values[d]], dtype=np.uint64) for d in DIMENSIONS
         }
 
     # ------------------------------------------------------------------------------------------ properties
@@ -227,7 +197,7 @@ class Grid:
                 for r in self.subrects
             ],
         }
-        return hashlib.blake2b(json.dumps(canonical, sort_keys=True).encode(), digest_size=8).hexdigest()
+        return fingerprint(canonical)
 
     def dimension_sizes(self) -> dict[str, int]:
         """Number of distinct values per dimension over the whole grid (after exclusions)."""
@@ -323,10 +293,7 @@ class Grid:
 
     def exp_key(self, config: dict[str, Any]) -> str:
         """Stable key of a configuration (the same in any grid with the same key settings)."""
-        acc = self._settings_hash
-        for d in DIMENSIONS:
-            acc ^= np.uint64(_value_hash(d, config[d]))
-        return str(keys_to_hex(splitmix64(np.array([acc], dtype=np.uint64)))[0])
+        return identity_exp_key(config, self.key_settings, DIMENSIONS)
 
     def index_of(self, config: dict[str, Any]) -> int | None:
         """exp_index of a configuration in this grid, or None (used to map stored experiments back)."""
@@ -344,14 +311,10 @@ class Grid:
     # ------------------------------------------------------------------------------------------- sharding
     def shard(self, i: int, n: int) -> np.ndarray:
         """exp_indices of shard i of n (0-based). See algrid.grid.sharding for the scheme."""
-        from algrid.grid.sharding import shard_indices
-
         return shard_indices(self, i, n)
 
     def shard_sizes(self, n: int) -> np.ndarray:
         """Size of every shard of n (balanced to within one experiment)."""
-        from algrid.grid.sharding import shard_sizes
-
         return shard_sizes(self.total, n)
 
     # -------------------------------------------------------------------------------------------- summary

@@ -16,14 +16,22 @@ Cost: O(G) integer arithmetic per call (G = number of groups <= experiments), no
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
 from algrid.errors import AlgridError
 
-if TYPE_CHECKING:
-    from algrid.grid.lazy import Grid
+
+class Grid(Protocol):
+    """What sharding needs of a grid (so this module sits below ``algrid.grid.lazy``, which uses it)."""
+
+    @property
+    def total(self) -> int: ...
+
+    @property
+    def group_offsets(self) -> np.ndarray: ...
+
 
 _GOLDEN = (math.sqrt(5) - 1) / 2
 

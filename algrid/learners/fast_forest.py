@@ -14,11 +14,12 @@ hand (results do not change: that is what the check and the tests assert).
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import numpy as np
 from sklearn.ensemble import RandomForestClassifier
+
+from algrid import config
 
 #: Constructor values the fast path reproduces; any other value falls back to scikit-learn's own fit.
 _FAST_PARAMS: dict[str, Any] = {
@@ -178,7 +179,7 @@ def _dense_float(X: Any) -> np.ndarray | None:
 def fast_path_enabled() -> bool:
     """True when the fast path is on: not disabled by ALGRID_FAST_FOREST=0 and verified in this process."""
     global _verified
-    if os.environ.get("ALGRID_FAST_FOREST", "1") == "0":
+    if not config.current().fast_forest:
         return False
     if _verified is None:
         _verified = False  # a failing check must not recurse into itself
