@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -44,10 +45,11 @@ def test_environ_round_trips():
 def test_no_environment_variable_is_read_outside_the_config_module():
     root = Path(__file__).resolve().parents[1] / "algrid"
     allowed = {"execute/local.py"}  # being split (issue 13); its two reads move to algrid.config in that step
+    reads = re.compile(r"(environ|getenv)\b[^\n]*ALGRID_")
     offenders = [
         str(p.relative_to(root))
         for p in root.rglob("*.py")
-        if p.name != "config.py" and ("ALGRID_" in (text := p.read_text()) and "environ" in text)
+        if p.name != "config.py" and reads.search(p.read_text())
     ]
     offenders = [o for o in offenders if o not in allowed]
     assert offenders == [], f"ALGRID_* read outside algrid/config.py: {offenders}"

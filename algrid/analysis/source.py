@@ -206,9 +206,9 @@ class StoreData:
             self.con.execute(empty)
             return False, "pending experiments unknown (no grid.yaml in the store)"
         try:
-            from algrid.grid.lazy import load_grid
+            from algrid.store import Store
 
-            grid = load_grid(grid_file)
+            grid = Store.open(self.path).grid(grid_file)  # loads the plugins the store recorded
             n = len(grid)
             parts = [grid.decode(np.arange(s, min(n, s + _GRID_CHUNK))) for s in range(0, n, _GRID_CHUNK)]
         except Exception as exc:  # noqa: BLE001 - the grid is optional context; analysis still works without it

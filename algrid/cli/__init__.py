@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from typing import Any
 
 import click
 
@@ -19,6 +20,8 @@ _COMMANDS: list[tuple[str, str]] = [
     ("algrid.cli.grid_cmd", "grid"),
     ("algrid.cli.datasets_cmd", "datasets"),
     ("algrid.cli.engine_cmd", "strategies"),
+    ("algrid.cli.plugins_cmd", "learners"),
+    ("algrid.cli.plugins_cmd", "plugins"),
     ("algrid.cli.engine_cmd", "experiment"),
     ("algrid.cli.run_cmd", "run"),
     ("algrid.cli.run_cmd", "status"),
@@ -47,15 +50,60 @@ class _Main(click.Group):
                     return None
         return None
 
+    def main(self, args: list[str] | None = None, *a: Any, **kw: Any) -> Any:  # noqa: D401 - click hook
+        """``--plugins X`` is accepted anywhere on the command line, for every command."""
+        argv = list(sys.argv[1:] if args is None else args)
+        self.cli_plugins, argv = extract_plugins(argv)
+        return super().main(argv, *a, **kw)
+
     def invoke(self, ctx: click.Context):  # noqa: D401 - click hook
         try:
+            _load_plugins(getattr(self, "cli_plugins", []))  # every command sees the plugins
             return super().invoke(ctx)
         except AlgridError as exc:
-            click.echo(f"error: {exc}", err=True)
+            message = " ".join(str(exc).split())
+            click.echo(f"error: {message[:2000]}", err=True)
             sys.exit(exc.exit_code)
+
+
+def extract_plugins(argv: list[str]) -> tuple[list[str], list[str]]:
+    """Split ``--plugins A,B`` / ``--plugins=A`` (repeatable, any position before ``--``) out of ``argv``."""
+    refs: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            rest.extend(argv[i:])
+            break
+        if arg == "--plugins":
+            if i + 1 >= len(argv):
+                raise click.UsageError("--plugins needs a value: module names or .py paths, comma-separated")
+            refs.extend(r for r in argv[i + 1].split(",") if r.strip())
+            i += 2
+            continue
+        if arg.startswith("--plugins="):
+            refs.extend(r for r in arg.split("=", 1)[1].split(",") if r.strip())
+        else:
+            rest.append(arg)
+        i += 1
+    return refs, rest
+
+
+def _load_plugins(cli_refs: list[str]) -> None:
+    """Entry points, ALGRID_PLUGINS and --plugins, then exported so that worker processes load the same."""
+    from algrid import plugins
+
+    plugins.load_configured()
+    plugins.load(cli_refs, where="--plugins")
+    plugins.export_for_children()
 
 
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="algrid")
 def main() -> None:
-    """algrid: active-learning benchmark grids, from grid file to hyperparameter impact."""
+    """algrid: active-learning benchmark grids, from grid file to hyperparameter impact.
+
+    Every command accepts --plugins MODULE|FILE.py[,...] (also ALGRID_PLUGINS, a grid's `plugins:` list, and
+    installed packages' `algrid.plugins` entry points): user strategies, learners and datasets.
+    """

@@ -73,49 +73,23 @@ def run(
     as_json: bool,
 ) -> None:
     """Run a grid (or one shard of it) into its result store; resumes where it left off."""
-    from algrid.config import available_cpus
-    from algrid.execute.local import load_plugins, prestart
-    from algrid.grid.lazy import load_grid
-    from algrid.grid.sharding import parse_shard
+    from algrid.api import run as run_grid
 
-    load_plugins()
-    if jobs is None:
-        jobs = available_cpus()
-    grid = load_grid(grid_file)
-    shard_t = parse_shard(shard)
-    if backend == "local" and not in_process:
-        prestart()  # the workers' imports overlap ours from here on
-    from algrid.execute.runner import run_shard
-
-    if backend == "dask":
-        from algrid.cluster.dask import run_dask
-
-        summary = run_dask(
-            grid,
-            store_dir,
-            shard=shard_t,
-            scheduler=scheduler,
-            n_workers=jobs if jobs > 1 else 2,
-            retry_failed=retry_failed,
-            in_process=in_process,
-            memory_mb=memory_mb,
-            progress=not no_progress,
-        )
-    else:
-        if scheduler:
-            raise click.UsageError("--scheduler needs --backend dask")
-        summary = run_shard(
-            grid,
-            store_dir,
-            shard=shard_t,
-            jobs=jobs,
-            retry_failed=retry_failed,
-            progress=not no_progress,
-            memory_mb=memory_mb,
-            in_process=in_process,
-            flush_every=flush_every,
-            flush_seconds=flush_seconds,
-        )
+    if scheduler and backend != "dask":
+        raise click.UsageError("--scheduler needs --backend dask")
+    summary = run_grid(
+        grid_file,
+        store_dir,
+        shard=shard,
+        jobs=jobs,
+        retry_failed=retry_failed,
+        backend=backend,  # type: ignore[arg-type]
+        scheduler=scheduler,
+        in_process=in_process,
+        memory_mb=memory_mb,
+        progress=not no_progress,
+        **({"flush_every": flush_every, "flush_seconds": flush_seconds} if backend == "local" else {}),
+    )
     if as_json:
         _emit_json(summary.to_json())
     else:

@@ -60,6 +60,10 @@ def load_dataset(name: str) -> Dataset:
         return build(name, frame, target, e["source"], e["licence"])
     if name in synthetic.GENERATORS:
         return build(name, synthetic.generate(name), "class", synthetic.SOURCE, synthetic.LICENCE)
+    from algrid.datasets import plugin
+
+    if plugin.get(name) is not None:
+        return plugin.load(name)
     if name.startswith("openml:"):
         from algrid.datasets import openml
 

@@ -73,8 +73,11 @@ def _builtin_infos() -> dict[str, DatasetInfo]:
 
 
 def dataset_names() -> list[str]:
-    """Every built-in dataset (shipped + synthetic), sorted. `openml:<id>` / `file:...` names are open-ended."""
-    return list(_builtin_infos())
+    """Every built-in dataset (shipped + synthetic) and plugin dataset, sorted. `openml:<id>` / `file:...` names
+    are open-ended."""
+    from algrid.datasets import plugin
+
+    return sorted([*_builtin_infos(), *plugin.names()])
 
 
 def unknown_dataset(name: str) -> DatasetError:
@@ -90,6 +93,12 @@ def dataset_info(name: str) -> DatasetInfo:
     info = _builtin_infos().get(name)
     if info is not None:
         return info
+    from algrid.datasets import plugin
+
+    if plugin.get(name) is not None:  # the shape is known only after loading (once per process)
+        from algrid.datasets.loader import load_dataset
+
+        return load_dataset(name).info
     try:
         if name.startswith("openml:"):
             from algrid.datasets import openml

@@ -45,6 +45,8 @@ from algrid.engine.metrics import classification_metrics, summarize
 from algrid.identity import KEY_SETTINGS
 from algrid.identity import exp_key as identity_exp_key
 from algrid.learners import make_al_learner
+from algrid.learners.defined import ensure_defined
+from algrid.provenance import versions_of
 from algrid.results import DIMENSIONS, ExperimentResult
 from algrid.strategies.base import QueryContext, StrategySpec
 
@@ -341,13 +343,15 @@ def run_experiment(
     start-set draw). TimeoutError propagates so that runners can enforce limits.
     """
     config = {d: config[d] for d in DIMENSIONS}
+    if settings.get("learners"):  # a grid's `learners:` definitions, known in every worker process
+        ensure_defined(settings["learners"])
     if exp_key is None:  # the grid's key (algrid.identity), so results of the Python API match a store's
         key_settings = {k: settings.get(k) for k in KEY_SETTINGS}
         if key_settings["preprocessing"] is None:
             from algrid.datasets import PREPROCESSING_VERSION
 
             key_settings["preprocessing"] = PREPROCESSING_VERSION
-        exp_key = identity_exp_key(config, key_settings, DIMENSIONS)
+        exp_key = identity_exp_key(config, key_settings, DIMENSIONS, versions_of(config, settings))
     result = ExperimentResult(exp_key=exp_key, config=config)
     wall0, cpu0 = time.perf_counter(), time.process_time()
     try:

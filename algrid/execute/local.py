@@ -47,14 +47,13 @@ MEMORY_POLL_S = 1.0
 
 
 def load_plugins() -> list[str]:
-    """Import the modules named in ALGRID_PLUGINS (comma-separated): they may register extra strategies.
+    """Load the configured plugins (entry points, ALGRID_PLUGINS; see algrid.plugins) in this process.
 
-    Runs in the parent and in every worker, so a strategy registered at runtime exists in both.
+    Runs in the parent and in every worker, so a strategy registered by a plugin exists in both.
     """
-    names = [n.strip() for n in os.environ.get("ALGRID_PLUGINS", "").split(",") if n.strip()]
-    for name in names:
-        importlib.import_module(name)
-    return names
+    from algrid import plugins
+
+    return [p.ref for p in plugins.load_configured()]
 
 
 @dataclass

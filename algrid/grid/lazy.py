@@ -42,6 +42,7 @@ from algrid.identity import (
     value_hash,
 )
 from algrid.identity import exp_key as identity_exp_key
+from algrid.provenance import value_version
 from algrid.results import DIMENSIONS
 
 #: Outer digits of a sub-rectangle, slowest first. batch_size and the pair index are the two fastest digits.
@@ -174,7 +175,11 @@ class Grid:
             self._local_codes.append(maps)
         self._settings_hash = np.uint64(settings_hash(self.key_settings))
         self._value_hashes = {
-            d: np.array([value_hash(d, v) for v in self.values[d]], dtype=np.uint64) for d in DIMENSIONS
+            d: np.array(
+                [value_hash(d, v, value_version(d, v, self.settings)) for v in self.values[d]],
+                dtype=np.uint64,
+            )
+            for d in DIMENSIONS
         }
 
     # ------------------------------------------------------------------------------------------ properties
@@ -293,7 +298,8 @@ class Grid:
 
     def exp_key(self, config: dict[str, Any]) -> str:
         """Stable key of a configuration (the same in any grid with the same key settings)."""
-        return identity_exp_key(config, self.key_settings, DIMENSIONS)
+        versions = {d: value_version(d, config[d], self.settings) for d in DIMENSIONS}
+        return identity_exp_key(config, self.key_settings, DIMENSIONS, versions)
 
     def index_of(self, config: dict[str, Any]) -> int | None:
         """exp_index of a configuration in this grid, or None (used to map stored experiments back)."""

@@ -21,7 +21,7 @@ from algrid.results import DIMENSIONS
 
 #: Top-level keys a grid file may hold.
 SETTING_KEYS = ("name", "description", "cycles", "test_size", "timeout_s", "memory_mb")
-TOP_KEYS = (*SETTING_KEYS, "dimensions", "blocks")
+TOP_KEYS = (*SETTING_KEYS, "plugins", "learners", "dimensions", "blocks")
 INT_DIMENSIONS = ("batch_size", "split", "start", "seed")
 #: Dimensions that may be left out of a grid file, with the value they take.
 DEFAULT_VALUES: dict[str, list[Any]] = {
@@ -102,6 +102,12 @@ def parse_grid(doc: dict[str, Any], path: str = "<grid>") -> GridSpec:
                 f"unknown key{_suggest(str(key), list(TOP_KEYS))}; allowed: {', '.join(TOP_KEYS)}",
             )
     settings = _parse_settings(doc, path)
+    plugin_refs = _load_plugins(doc.get("plugins"), path)
+    if plugin_refs:
+        settings["plugins"] = plugin_refs
+    grid_learners = _parse_learners(doc.get("learners"), path)
+    if grid_learners:
+        settings["learners"] = grid_learners
     has_dims, has_blocks = "dimensions" in doc, "blocks" in doc
     if not has_dims and not has_blocks:
         raise _fail(path, "dimensions", "missing: give a `dimensions:` mapping or a `blocks:` list")
@@ -124,7 +130,7 @@ def parse_grid(doc: dict[str, Any], path: str = "<grid>") -> GridSpec:
             raw_blocks.append((f"blocks[{b}]", {**shared, **block}))
     else:
         raw_blocks = [("dimensions", shared)]
-    parsed = tuple(_parse_block(block, where, path) for where, block in raw_blocks)
+    parsed = tuple(_parse_block(block, where, path, tuple(grid_learners)) for where, block in raw_blocks)
     return GridSpec(path=str(path), settings=settings, blocks=parsed)
 
 
@@ -201,7 +207,72 @@ def _expand(values: Any, key: str, path: str, integer: bool) -> list[Any]:
     return [values]
 
 
-def _parse_block(block: dict[str, Any], where: str, path: str) -> dict[str, tuple[Any, ...]]:
+def _load_plugins(raw: Any, path: str) -> list[str]:
+    """Import the grid's ``plugins:`` (module names or .py paths relative to the grid file) before validation."""
+    if raw is None:
+        return []
+    if isinstance(raw, str):
+        raw = [raw]
+    if not isinstance(raw, list) or not all(isinstance(r, str) and r.strip() for r in raw):
+        raise _fail(path, "plugins", f"must be a list of module names or .py paths, got {_short(raw)}")
+    from algrid import plugins
+
+    base = Path(path).resolve().parent if path and not path.startswith("<") else None
+    refs = []
+    for i, ref in enumerate(raw):
+        loaded = plugins.find_loaded(ref, base)
+        if loaded is None:
+            loaded = plugins.load([ref], where=f"{path}: plugins[{i}]", base_dir=base)[0]
+        refs.append(loaded.ref)
+    return refs
+
+
+def _parse_learners(raw: Any, path: str) -> dict[str, dict[str, Any]]:
+    """The grid's ``learners:`` section: name -> {class, params} (validated, defined in this process)."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or not raw:
+        raise _fail(path, "learners", f"must be a mapping of name -> {{class, params}}, got {_short(raw)}")
+    from algrid.learners import learner_names
+    from algrid.learners.defined import LearnerDefinitionError, define
+
+    out: dict[str, dict[str, Any]] = {}
+    for name, definition in raw.items():
+        key = f"learners.{name}"
+        if not isinstance(name, str) or not _NAME_RE.match(name):
+            raise _fail(
+                path, "learners", f"learner name must be letters, digits, '_', '-' or '.', got {_short(name)}"
+            )
+        if name in learner_names():
+            raise _fail(path, key, f"clashes with the learner {name!r} that algrid or a plugin defines")
+        try:
+            define(name, definition)
+        except LearnerDefinitionError as exc:
+            raise _fail(path, key, str(exc)) from None
+        canonical: dict[str, Any] = {
+            "class": definition["class"].strip(),
+            "params": dict(definition.get("params") or {}),
+        }
+        if "cost" in definition:
+            cost = definition["cost"]
+            if isinstance(cost, bool) or not isinstance(cost, int | float) or not 0 < cost < 1e6:
+                raise _fail(
+                    path, f"{key}.cost", f"must be a positive number (lr = 1, rf = 4), got {_short(cost)}"
+                )
+            canonical["cost"] = float(cost)
+        out[name] = canonical
+    return out
+
+
+def _short(value: Any, n: int = 80) -> str:
+    """A value's repr, truncated: an error message must stay one readable line whatever the input."""
+    text = repr(value)
+    return text if len(text) <= n else text[: n - 3] + "..."
+
+
+def _parse_block(
+    block: dict[str, Any], where: str, path: str, grid_learners: tuple[str, ...] = ()
+) -> dict[str, tuple[Any, ...]]:
     for key in block:
         if key not in DIMENSIONS:
             raise _fail(
@@ -220,7 +291,7 @@ def _parse_block(block: dict[str, Any], where: str, path: str) -> dict[str, tupl
             raw = _expand(block[dim], key, path, dim in INT_DIMENSIONS)
         if not raw:
             raise _fail(path, key, "is empty")
-        values = [_canonical(dim, v, f"{key}[{i}]", path) for i, v in enumerate(raw)]
+        values = [_canonical(dim, v, f"{key}[{i}]", path, grid_learners) for i, v in enumerate(raw)]
         seen: set[Any] = set()
         for i, v in enumerate(values):
             if v in seen:
@@ -230,7 +301,7 @@ def _parse_block(block: dict[str, Any], where: str, path: str) -> dict[str, tupl
     return out
 
 
-def _canonical(dim: str, value: Any, key: str, path: str) -> Any:
+def _canonical(dim: str, value: Any, key: str, path: str, grid_learners: tuple[str, ...] = ()) -> Any:
     if dim in INT_DIMENSIONS:
         if isinstance(value, bool) or not isinstance(value, int):
             raise _fail(path, key, f"must be an integer, got {value!r}")
@@ -246,7 +317,7 @@ def _canonical(dim: str, value: Any, key: str, path: str) -> Any:
     if dim == "learner":
         from algrid.learners import learner_names
 
-        if value not in learner_names():
+        if value not in learner_names() and value not in grid_learners:
             raise _fail(
                 path,
                 key,
@@ -261,10 +332,11 @@ def _canonical(dim: str, value: Any, key: str, path: str) -> Any:
                 path, key, f"unknown strategy {value!r}{_suggest(value, known)} (see `algrid strategies`)"
             )
     elif dim == "implementation":
-        from algrid.strategies import IMPLEMENTATIONS
+        from algrid.strategies import implementation_names
 
-        if value not in IMPLEMENTATIONS:
-            raise _fail(path, key, f"unknown implementation {value!r}; known: {', '.join(IMPLEMENTATIONS)}")
+        known_impls = implementation_names()
+        if value not in known_impls:
+            raise _fail(path, key, f"unknown implementation {value!r}; known: {', '.join(known_impls)}")
     elif dim == "dataset":
         from algrid.datasets import dataset_info
 

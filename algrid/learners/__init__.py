@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from algrid.learners.defined import defined_factory
+
 # scikit-learn is imported inside each factory: validating a grid only needs the names, and importing
 # sklearn.ensemble & co. costs a second per process.
 
@@ -78,17 +80,36 @@ LEARNERS: dict[str, tuple[Callable[[int], Any], float]] = {
 }
 
 
+#: One-line descriptions of plugin learners (for `algrid learners`).
+LEARNER_NOTES: dict[str, str] = {}
+
+#: The learners algrid ships (a plugin or a grid's ``learners:`` section cannot take these names).
+BUILTIN_LEARNERS: frozenset[str] = frozenset(LEARNERS)
+
+
 def learner_names() -> list[str]:
-    """Names accepted by the grid's ``learner`` dimension."""
+    """Names accepted by the grid's ``learner`` dimension (built-in and plugin learners)."""
     return list(LEARNERS)
+
+
+def add_learner(name: str, factory: Callable[[int], Any], relative_cost: float = 1.0) -> None:
+    """Add a learner (plugins call this through :func:`algrid.register_learner`); ValueError if taken."""
+    if name in LEARNERS:
+        raise ValueError(f"learner {name!r} already exists")
+    LEARNERS[name] = (factory, float(relative_cost))
+
+
+def remove_learner(name: str) -> None:
+    if name not in BUILTIN_LEARNERS:
+        LEARNERS.pop(name, None)
 
 
 def make_learner(name: str, seed: int) -> Any:
     """A fresh, unfitted, single-threaded estimator seeded with ``seed``."""
-    try:
-        factory, _ = LEARNERS[name]
-    except KeyError:
-        raise KeyError(f"unknown learner {name!r}; known: {', '.join(LEARNERS)}") from None
+    entry = LEARNERS.get(name)
+    factory = entry[0] if entry else defined_factory(name)
+    if factory is None:
+        raise KeyError(f"unknown learner {name!r}; known: {', '.join(LEARNERS)}")
     return factory(int(seed) % (2**32))
 
 

@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 import yaml
 
 from algrid import __version__
-from algrid.errors import StoreError
+from algrid.errors import AlgridError, StoreError
 from algrid.results import ExperimentResult
 from algrid.store import parts
 from algrid.store.schema import SCHEMA_VERSION, SCHEMAS, result_rows, rows_to_table
@@ -54,11 +54,15 @@ def _grid_text(grid: Grid) -> str:
     return yaml.safe_dump({**settings, "blocks": blocks}, sort_keys=False)
 
 
+#: Plugins that runs on the store had loaded (JSON list; see Store.remember_plugins).
+PLUGINS_FILE = "plugins.json"
+
 #: Names a store directory may contain (anything else means the directory is something else).
 _LAYOUT = frozenset(
     {
         "meta.json",
         "grid.yaml",
+        "plugins.json",
         "grids",
         "runs",
         "curves",
@@ -172,6 +176,49 @@ class Store:
             _atomic_write_text(target, _grid_text(grid))
         else:
             os.utime(target)
+        self.remember_plugins()
+
+    # ------------------------------------------------------------------------------------------ plugins
+    def recorded_plugins(self) -> list[dict[str, Any]]:
+        """Plugins that runs on this store had loaded (ref, version, origin, what they registered)."""
+        path = self.root / PLUGINS_FILE
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return []
+        return (
+            [p for p in data if isinstance(p, dict) and isinstance(p.get("ref"), str)]
+            if isinstance(data, list)
+            else []
+        )
+
+    def remember_plugins(self) -> None:
+        """Record the loaded plugins, so status, queries and verify load them without being told (new versions are
+        added; old entries stay: they name the versions of older results)."""
+        from algrid import plugins
+
+        current = [p for p in plugins.manifest() if p["origin"] in ("module", "file", "entry-point")]
+        if not current:
+            return
+        known = self.recorded_plugins()
+        seen = {(p["ref"], p.get("version")) for p in known}
+        new = [p for p in current if (p["ref"], p["version"]) not in seen]
+        if new:
+            _atomic_write_text(self.root / PLUGINS_FILE, json.dumps(known + new, indent=2) + "\n")
+
+    def load_plugins(self) -> list[str]:
+        """Load the plugins this store recorded; returns the refs that could not be loaded (each with its reason)."""
+        from algrid import plugins
+
+        failed = []
+        for entry in self.recorded_plugins():
+            if entry.get("origin") == "entry-point" or plugins.find_loaded(entry["ref"], None):
+                continue
+            try:
+                plugins.load([entry["ref"]], where=f"{self.root}/{PLUGINS_FILE}")
+            except AlgridError as exc:
+                failed.append(str(exc))
+        return failed
 
     def grid_files(self) -> list[Path]:
         """Grids this store has seen, oldest use first (grid.yaml, the frozen original, if nothing else)."""
@@ -180,17 +227,25 @@ class Store:
 
     def grid(self, path: str | Path | None = None) -> Grid:
         """The current grid (or the given grid file), checked against the store's key settings."""
-        from algrid.grid.lazy import load_grid
-
-        grid = load_grid(path or self.grid_files()[-1])
+        grid = self._load_grid(path or self.grid_files()[-1])
         self.check_grid(grid)
         return grid
 
     def grids(self) -> list[Grid]:
         """Every grid this store has seen (for verify: a stored experiment must belong to one of them)."""
+        return [self._load_grid(p) for p in self.grid_files()]
+
+    def _load_grid(self, path: str | Path) -> Grid:
+        """A grid file of this store, with the store's recorded plugins loaded first."""
         from algrid.grid.lazy import load_grid
 
-        return [load_grid(p) for p in self.grid_files()]
+        failed = self.load_plugins()
+        try:
+            return load_grid(path)
+        except AlgridError as exc:
+            if failed:
+                raise StoreError(f"{exc} (this store's plugins could not be loaded: {failed[0]})") from None
+            raise
 
     # ------------------------------------------------------------------------------------------ reading
     def snapshot(self) -> parts.Snapshot:

@@ -1,0 +1,95 @@
+"""The two entry points of the public API that are more than a re-export: :func:`run` and :func:`load_plugins`.
+
+Why a function on top of the runner: ``algrid run`` and a Python user must do the same set-up (plugins loaded and
+exported to workers, the grid loaded, the backend chosen, ``jobs`` defaulting to the CPUs this process may use);
+doing it here keeps the CLI a thin layer over the API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from algrid.execute.runner import RunSummary
+    from algrid.grid.lazy import Grid
+    from algrid.plugins import Plugin
+
+__all__ = ["load_plugins", "run"]
+
+
+def load_plugins(refs: Iterable[str] = ()) -> list[Plugin]:
+    """Load installed (entry-point) plugins, ``ALGRID_PLUGINS`` and ``refs`` (modules or .py paths), once each,
+    and make worker processes started from here load them too."""
+    from algrid import plugins
+
+    out = plugins.load_configured()
+    out += plugins.load(refs, where="load_plugins")
+    plugins.export_for_children()
+    return out
+
+
+def run(
+    grid: Grid | str | Path,
+    store: str | Path | None = None,
+    *,
+    shard: str | tuple[int, int] | None = None,
+    jobs: int | None = None,
+    retry_failed: bool = False,
+    backend: Literal["local", "dask"] = "local",
+    scheduler: str | None = None,
+    in_process: bool = False,
+    memory_mb: int | None = None,
+    progress: bool = False,
+    plugins: Iterable[str] = (),
+    **options: Any,
+) -> RunSummary:
+    """Run ``grid`` (or shard ``"i/N"`` of it) into ``store`` (default ``results/<grid name>``); resumable.
+
+    ``jobs`` defaults to one worker per CPU available to this process. ``backend="dask"`` runs on a Dask cluster
+    (``scheduler`` address, or a LocalCluster). Further ``options`` go to the local runner
+    (``flush_every``, ``flush_seconds``).
+    """
+    from algrid.config import available_cpus
+    from algrid.grid.lazy import load_grid
+    from algrid.grid.sharding import parse_shard
+
+    load_plugins(plugins)
+    grid_obj = load_grid(grid) if isinstance(grid, str | Path) else grid
+    from algrid import plugins as plugin_registry
+
+    plugin_registry.export_for_children()  # the grid's own `plugins:` reach the workers too
+    shard_t = parse_shard(shard)
+    if backend == "local" and not in_process:
+        from algrid.execute.local import prestart
+
+        prestart()  # the workers' imports overlap the runner's own set-up from here on
+    n_jobs = available_cpus() if jobs is None else int(jobs)
+    if backend == "dask":
+        from algrid.cluster.dask import run_dask
+
+        return run_dask(
+            grid_obj,
+            store,
+            shard=shard_t,
+            scheduler=scheduler,
+            n_workers=n_jobs if n_jobs > 1 else 2,
+            retry_failed=retry_failed,
+            in_process=in_process,
+            memory_mb=memory_mb,
+            progress=progress,
+        )
+    from algrid.execute.runner import run_shard
+
+    return run_shard(
+        grid_obj,
+        store,
+        shard=shard_t,
+        jobs=n_jobs,
+        retry_failed=retry_failed,
+        progress=progress,
+        memory_mb=memory_mb,
+        in_process=in_process,
+        **options,
+    )
