@@ -23,10 +23,12 @@ def _library_version(library: str) -> str | None:
 
 def strategy_rows() -> list[dict[str, Any]]:
     """One dict per registered (strategy, implementation) pair, as `algrid strategies --json` prints them."""
+    from algrid import plugins
     from algrid.strategies import all_strategies
 
     rows = []
     for spec in all_strategies():
+        owner = plugins.owner_of("strategy", f"{spec.name}@{spec.implementation}")
         version = _library_version(spec.library)
         available, reason = spec.available, spec.unavailable_reason
         if available and spec.library and version is None:
@@ -44,6 +46,8 @@ def strategy_rows() -> list[dict[str, Any]]:
                 "library_version": version,
                 "batch_mode": spec.batch_mode,
                 "description": spec.description,
+                "source": owner.ref if owner else "algrid",
+                "plugin_version": owner.version if owner else None,
             }
         )
     return rows

@@ -103,6 +103,11 @@ class Calibration:
 
     # ------------------------------------------------------------------------------------------- cost laws
     def _learner(self, name: str) -> dict[str, Any]:
+        if name in self.learners:
+            return self.learners[name]
+        scaled = _scaled_from_lr(self.learners, name)
+        if scaled is not None:  # a plugin or grid-defined learner: lr's law times its relative cost
+            return scaled
         try:
             return self.learners[name]
         except KeyError:
@@ -221,6 +226,22 @@ class _LearnerCost:
     work: float  # sum over queries of (fit on the labelled set + pool prediction): one unit of learner_work
     n_cycles: int
     classes: int
+
+
+def _scaled_from_lr(laws: dict[str, Any], name: str) -> dict[str, Any] | None:
+    """An uncalibrated learner's cost law: ``lr``'s fit and predict laws scaled by its relative cost."""
+    from algrid.learners import relative_cost
+
+    factor = relative_cost(name)
+    if factor is None or "lr" not in laws:
+        return None
+    out: dict[str, Any] = {}
+    for part, law in laws["lr"].items():
+        if isinstance(law, dict):
+            out[part] = {k: (v * factor if k in ("a", "b", "call") else v) for k, v in law.items()}
+        else:
+            out[part] = law
+    return out
 
 
 def _learner_cost(

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from algrid.learners.defined import defined_factory
+from algrid.learners.defined import defined_cost, defined_factory
 
 # scikit-learn is imported inside each factory: validating a grid only needs the names, and importing
 # sklearn.ensemble & co. costs a second per process.
@@ -102,6 +102,13 @@ def add_learner(name: str, factory: Callable[[int], Any], relative_cost: float =
 def remove_learner(name: str) -> None:
     if name not in BUILTIN_LEARNERS:
         LEARNERS.pop(name, None)
+
+
+def relative_cost(name: str) -> float | None:
+    """A learner's cost relative to ``lr`` (built-in, plugin or grid-defined), None if unknown."""
+    if name in LEARNERS:
+        return LEARNERS[name][1]
+    return defined_cost(name)
 
 
 def make_learner(name: str, seed: int) -> Any:

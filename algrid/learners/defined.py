@@ -24,8 +24,8 @@ class LearnerDefinitionError(ValueError):
     """A ``learners:`` entry cannot be used (the message is one line, without the file and key)."""
 
 
-#: name -> (definition version, factory); replaced when a grid defines the name differently.
-_DEFINED: dict[str, tuple[str, Callable[[int], Any]]] = {}
+#: name -> (definition version, factory, relative cost); replaced when a grid defines the name differently.
+_DEFINED: dict[str, tuple[str, Callable[[int], Any], float]] = {}
 
 
 def definition_version(definition: Mapping[str, Any]) -> str:
@@ -113,7 +113,7 @@ def define(name: str, definition: Mapping[str, Any]) -> str:
     current = _DEFINED.get(name)
     if current is None or current[0] != version:
         cls, params = validate(definition)
-        _DEFINED[name] = (version, _factory(cls, params))
+        _DEFINED[name] = (version, _factory(cls, params), float(definition.get("cost", 1.0)))
     return version
 
 
@@ -126,3 +126,8 @@ def ensure_defined(definitions: Mapping[str, Mapping[str, Any]] | None) -> None:
 def defined_factory(name: str) -> Callable[[int], Any] | None:
     entry = _DEFINED.get(name)
     return entry[1] if entry else None
+
+
+def defined_cost(name: str) -> float | None:
+    entry = _DEFINED.get(name)
+    return entry[2] if entry else None

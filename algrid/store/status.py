@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from algrid.identity import keys_to_hex
 from algrid.results import DIMENSIONS, STATUSES
 from algrid.store.core import Store
 
@@ -67,6 +68,22 @@ def _stored(runs: pa.Table) -> tuple[np.ndarray, np.ndarray]:
     return keys[first], codes[first]
 
 
+def _stale(store: Store, grid: Any, unmatched: np.ndarray) -> int:
+    """Stored experiments outside the grid whose hyperparameters *are* in it: results of an older version of a
+    plugin, a ``file:`` dataset or a learner definition (their exp_key changed; they are kept, never reused)."""
+    if not len(unmatched):
+        return 0
+    runs = store.read("runs", ["exp_key", *DIMENSIONS])
+    wanted = set(keys_to_hex(unmatched).tolist())
+    n = 0
+    for row in runs.to_pylist():
+        if row["exp_key"] in wanted:
+            wanted.discard(row["exp_key"])
+            if grid.index_of(row) is not None:
+                n += 1
+    return n
+
+
 def store_status(
     store_dir: str | Path, grid_path: str | Path | None = None, shards: int | None = None
 ) -> dict[str, Any]:
@@ -88,6 +105,7 @@ def store_status(
     dim_counts = {d: np.zeros(len(grid.values[d]) * k, dtype=np.int64) for d in DIMENSIONS}
     shard_counts = np.zeros(n * k, dtype=np.int64)
     matched = 0
+    stored_hit = np.zeros(len(stored_keys), dtype=bool)
     for start in range(0, len(grid), _CHUNK):
         idx = np.arange(start, min(start + _CHUNK, len(grid)), dtype=np.int64)
         codes = grid.codes(idx)
@@ -97,6 +115,7 @@ def store_status(
             pos = np.minimum(np.searchsorted(stored_keys, keys), len(stored_keys) - 1)
             hit = stored_keys[pos] == keys
             st[hit] = stored_codes[pos[hit]]
+            stored_hit[pos[hit]] = True
             matched += int(hit.sum())
         for d in DIMENSIONS:
             dim_counts[d] += np.bincount(codes[d].astype(np.int64) * k + st, minlength=len(dim_counts[d]))
@@ -109,6 +128,7 @@ def store_status(
         "total": len(grid),
         **{state: int(c) for state, c in zip(_STATES, overall, strict=True)},
         "outside_grid": int(len(stored_keys) - matched),
+        "stale": _stale(store, grid, stored_keys[~stored_hit]),
     }
     out["shards"] = [
         {
@@ -139,6 +159,11 @@ def format_status(st: dict[str, Any], max_shards: int = 20) -> str:
         f"  ok {st['ok']}  failed {st['failed']}  timeout {st['timeout']}  pending {st['pending']}"
         + (f"  (+{st['outside_grid']} stored outside this grid)" if st.get("outside_grid") else ""),
     ]
+    if st.get("stale"):
+        lines.append(
+            f"  stale {st['stale']}: stored under an older version of a plugin, a file: dataset or a learner "
+            "definition (kept, not reused; their experiments count as pending)"
+        )
     open_shards = [s for s in st["shards"] if s["pending"] or s["failed"] or s["timeout"]]
     n = st["shards"][0]["of"] if st["shards"] else 1
     if n > 1:
