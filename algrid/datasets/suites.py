@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import json
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -29,7 +29,9 @@ class SuiteEntry:
     openml_id: int | None  # OpenML dataset with this data (None: not on OpenML)
     algrid_name: str | None  # shipped or synthetic algrid dataset with this data (None: not shipped)
     reason: str | None  # why not shipped (None when shipped)
-    match: str | None  # how the algrid copy relates to the study's (same data, KEEL copy with rows removed, ...)
+    match: (
+        str | None
+    )  # how the algrid copy relates to the study's (same data, KEEL copy with rows removed, ...)
     study_source: str  # where the study took it from: openml, kaggle or generated
     aliases: tuple[str, ...] = ()  # other names the study used for the same data
 
@@ -64,7 +66,7 @@ def _unknown_suite(name: str) -> DatasetError:
     return DatasetError(f"unknown dataset suite {name!r}{hint} (known: {', '.join(suite_names())})")
 
 
-@lru_cache(maxsize=None)
+@cache
 def suite(name: str) -> tuple[SuiteEntry, ...]:
     """Every entry of suite `name`, in the table's order (DatasetError for an unknown suite)."""
     if name not in SUITE_FILES:
@@ -105,7 +107,9 @@ def expand_suite_value(value: dict[str, Any]) -> list[str]:
     malformed; the grid parser adds the file and key)."""
     keys = set(value)
     if "suite" not in keys or not keys <= {"suite", "openml"}:
-        raise ValueError(f"a suite value must be {{suite: NAME}} or {{suite: NAME, openml: true}}, got {value!r}")
+        raise ValueError(
+            f"a suite value must be {{suite: NAME}} or {{suite: NAME, openml: true}}, got {value!r}"
+        )
     if not isinstance(value.get("openml", False), bool):
         raise ValueError(f"openml must be true or false, got {value['openml']!r}")
     suite_name = value["suite"]
