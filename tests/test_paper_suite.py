@@ -4,6 +4,7 @@ OpenML server built from the cached iris fixture (never the network)."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import shutil
@@ -117,7 +118,9 @@ def test_newly_shipped_dataset_loads_and_matches_its_manifest(name):
     assert ds.X.shape == (entry["rows"], entry["features"])
     assert sorted(np.unique(ds.y).tolist()) == list(range(entry["classes"]))
     assert (entry["rows"], entry["classes"]) == NEWLY_SHIPPED[name]
-    assert entry["source"] and entry["licence"] and entry["sha256"]
+    assert entry["source"] and entry["licence"]
+    shipped_file = resources.files("algrid.datasets").joinpath("data", entry["file"])
+    assert hashlib.sha256(shipped_file.read_bytes()).hexdigest() == entry["sha256"]
     assert entry["raw_rows"] == entry["rows"]  # no row lost to preprocessing
     assert name in {e.algrid_name for e in suite("paper")}
 
