@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from algrid import config
 from algrid.cli import main
 from algrid.datasets import dataset_info, dataset_names, load_dataset
 from algrid.datasets import openml as openml_mod
@@ -196,7 +197,8 @@ class FakeOpenML:
 @pytest.fixture
 def empty_cache(tmp_path, monkeypatch):
     (tmp_path / "openml").mkdir()
-    monkeypatch.setenv("ALGRID_CACHE", str(tmp_path))
+    monkeypatch.setenv("ALGRID_CACHE_DIR", str(tmp_path))
+    config.reload()
     load_dataset.cache_clear()
     yield tmp_path / "openml"
     load_dataset.cache_clear()
@@ -253,7 +255,7 @@ def test_fetch_suite_without_network_exits_3_with_what_to_do(empty_cache, monkey
     assert result.exit_code == 3
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: cannot reach OpenML (")
-    assert "ALGRID_CACHE" in lines[0] and str(empty_cache) in lines[0]
+    assert "ALGRID_CACHE_DIR" in lines[0] and str(empty_cache) in lines[0]
     assert len(server.calls) == 1  # stops at the first failure instead of trying every dataset
     assert not any(empty_cache.rglob("description.json"))
     with pytest.raises(KeyError, match="algrid datasets fetch openml:4134"):

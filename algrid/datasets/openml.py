@@ -166,7 +166,7 @@ def _download(url: str) -> bytes:
         raise NetworkError(
             f"cannot reach OpenML ({url}: {reason}); fetching needs network access: run "
             f"`algrid datasets fetch` where OpenML is reachable and copy its cache folder to {cache_root()} "
-            f"(or point ALGRID_CACHE at shared storage)"
+            f"(or point ALGRID_CACHE_DIR at shared storage)"
         ) from exc
 
 
