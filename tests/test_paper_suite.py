@@ -174,9 +174,9 @@ def test_shipped_paper_grid_uses_the_suite():
 class FakeOpenML:
     """Serves OpenML's description JSON and an ARFF file (the cached iris fixture's data) for any dataset id."""
 
-    def __init__(self, missing: tuple[int, ...] = (), offline: bool = False):
+    def __init__(self, missing: tuple[int, ...] = (), offline: bool = False, sparse: tuple[int, ...] = ()):
         self.arff = (FIXTURES / "61" / "data.arff").read_bytes()
-        self.missing, self.offline, self.calls = set(missing), offline, []
+        self.missing, self.offline, self.sparse, self.calls = set(missing), offline, set(sparse), []
 
     def __call__(self, url, timeout=None):
         self.calls.append(url)
@@ -190,7 +190,14 @@ class FakeOpenML:
                 "id": str(data_id), "name": f"d{data_id}", "version": "1", "format": "ARFF", "licence": "Public",
                 "url": f"https://www.openml.org/data/v1/download/{data_id}/d.arff",
                 "default_target_attribute": "class"}}  # fmt: skip
+            if data_id in self.sparse:  # only its Parquet copy is usable
+                desc["data_set_description"]["format"] = "Sparse_ARFF"
+                desc["data_set_description"]["parquet_url"] = f"https://data.openml.org/{data_id}.pq"
             return io.BytesIO(json.dumps(desc).encode())
+        if url.endswith(".pq"):
+            buf = io.BytesIO()
+            openml_mod.read_arff(FIXTURES / "61" / "data.arff").to_parquet(buf)
+            return io.BytesIO(buf.getvalue())
         return io.BytesIO(self.arff)
 
 
@@ -236,7 +243,7 @@ def test_fetch_suite_caches_every_dataset_not_shipped(empty_cache, monkeypatch):
 
 
 def test_fetch_suite_goes_on_past_one_failing_dataset(empty_cache, monkeypatch):
-    server = FakeOpenML(missing=(4134,))
+    server = FakeOpenML(missing=(4134,), sparse=(1468,))
     monkeypatch.setattr(urllib.request, "urlopen", server)
     result = CliRunner().invoke(main, ["datasets", "fetch", "--suite", "paper"])
     assert result.exit_code == 1
@@ -246,6 +253,10 @@ def test_fetch_suite_goes_on_past_one_failing_dataset(empty_cache, monkeypatch):
     assert "1 failed" in result.stderr
     assert not (empty_cache / "4134" / "description.json").exists()
     assert openml_mod.is_cached("openml:1462") and openml_mod.is_cached("openml:40983")
+    assert (
+        empty_cache / "1468" / "data.parquet"
+    ).is_file()  # cnae-9 is sparse ARFF: read from its Parquet copy
+    assert dataset_info("openml:1468").rows == 150
 
 
 def test_fetch_suite_without_network_exits_3_with_what_to_do(empty_cache, monkeypatch):

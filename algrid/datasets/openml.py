@@ -193,7 +193,8 @@ def fetch(name: str, *, force: bool = False) -> Path:
         raise AlgridError(
             f"OpenML dataset {name}: unexpected description from {API.format(id=data_id)}"
         ) from exc
-    if str(desc.get("format", "arff")).lower() == "sparse_arff":
+    sparse = str(desc.get("format", "arff")).lower() == "sparse_arff"  # usable only through the Parquet copy
+    if sparse and not desc.get("parquet_url"):
         raise AlgridError(f"OpenML dataset {name}: sparse ARFF datasets are not supported")
     for stale in ("data.parquet", "data.arff", "info.json"):
         (folder / stale).unlink(missing_ok=True)
@@ -201,9 +202,13 @@ def fetch(name: str, *, force: bool = False) -> Path:
     if desc.get("parquet_url"):
         try:
             payload, fname = _download(desc["parquet_url"]), "data.parquet"
+        except NetworkError:
+            raise
         except AlgridError:
             payload = None  # fall back to the ARFF file every OpenML dataset has
     if payload is None:
+        if sparse:
+            raise AlgridError(f"OpenML dataset {name}: sparse ARFF and its Parquet copy failed to download")
         if not desc.get("url"):
             raise AlgridError(f"OpenML dataset {name}: description has no data url")
         payload, fname = _download(desc["url"]), "data.arff"
