@@ -27,14 +27,26 @@ def _table(infos: list[DatasetInfo]) -> str:
 
 @click.group(invoke_without_command=True)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list of objects instead of a table.")
+@click.option(
+    "--suite",
+    "suite_name",
+    metavar="NAME",
+    help="List a dataset suite instead (paper: the published study's 92 datasets, whether algrid ships each, "
+    "under which name, or why not).",
+)
 @click.pass_context
-def datasets(ctx: click.Context, as_json: bool) -> None:
+def datasets(ctx: click.Context, as_json: bool, suite_name: str | None) -> None:
     """List every built-in dataset: name, rows, features, classes, kind, licence, source.
 
     Rows/features/classes are after algrid's preprocessing. Besides these names, experiments accept
     openml:<id> (after `algrid datasets fetch openml:<id>`) and file:<path.csv|.parquet>#<label column>.
     """
     if ctx.invoked_subcommand is not None:
+        return
+    if suite_name is not None:
+        from algrid.cli.datasets_suite import print_suite
+
+        print_suite(suite_name, as_json)
         return
     infos = [dataset_info(n) for n in dataset_names()]
     if as_json:
@@ -61,12 +73,27 @@ def info_cmd(name: str, as_json: bool) -> None:
 
 
 @datasets.command("fetch")
-@click.argument("names", nargs=-1, required=True)
+@click.argument("names", nargs=-1)
 @click.option("--force", is_flag=True, help="Download again even when cached.")
-def fetch_cmd(names: tuple[str, ...], force: bool) -> None:
+@click.option(
+    "--suite",
+    "suite_name",
+    metavar="NAME",
+    help="Also fetch every dataset of this suite that algrid does not ship (e.g. paper); already cached ones "
+    "are skipped, one that fails does not stop the others.",
+)
+def fetch_cmd(names: tuple[str, ...], force: bool, suite_name: str | None) -> None:
     """Download OpenML datasets (openml:<id> ...) into the cache ($ALGRID_CACHE or ~/.cache/algrid)."""
     from algrid.datasets import openml
 
+    if suite_name is not None or not names:
+        from algrid.cli.datasets_suite import BadOption, fetch_suite
+
+        if suite_name is None:
+            raise BadOption("datasets fetch: give openml:<id> names or --suite NAME (e.g. --suite paper)")
+
+        fetch_suite(suite_name, tuple(f"openml:{openml.parse_id(n)}" for n in names), force)
+        return
     for name in names:
         folder = openml.fetch(name, force=force)
         meta = dataset_info(f"openml:{openml.parse_id(name)}")

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import json
 import os
+import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -146,12 +149,33 @@ def _atomic_write(path: Path, payload: bytes) -> None:
     os.replace(tmp, path)
 
 
+class NetworkError(AlgridError):
+    """OpenML could not be reached at all (no network, DNS, refused, timeout): says what to do instead."""
+
+    exit_code = 3
+
+
 def _download(url: str) -> bytes:
     try:
         with urllib.request.urlopen(url, timeout=_TIMEOUT_S) as response:  # noqa: S310 - fixed https hosts
             return response.read()
-    except OSError as exc:  # URLError, HTTPError, timeouts
-        raise AlgridError(f"download failed: {url}: {exc}") from exc
+    except urllib.error.HTTPError as exc:  # the server answered: a problem with this dataset, not the network
+        raise AlgridError(f"download failed: {url}: HTTP {exc.code} {exc.reason}") from exc
+    except OSError as exc:  # URLError, timeouts, refused connections
+        reason = getattr(exc, "reason", exc)
+        raise NetworkError(
+            f"cannot reach OpenML ({url}: {reason}); fetching needs network access: run "
+            f"`algrid datasets fetch` where OpenML is reachable and copy its cache folder to {cache_root()} "
+            f"(or point ALGRID_CACHE_DIR at shared storage)"
+        ) from exc
+
+
+def is_cached(name: str) -> bool:
+    """Whether `openml:<id>` has a complete fetch in the cache (description written last marks it)."""
+    folder = cache_dir(name)
+    return (folder / "description.json").is_file() and any(
+        (folder / f).is_file() for f in ("data.parquet", "data.arff")
+    )
 
 
 def fetch(name: str, *, force: bool = False) -> Path:
@@ -159,10 +183,7 @@ def fetch(name: str, *, force: bool = False) -> Path:
     data_id = parse_id(name)
     name = f"{PREFIX}{data_id}"
     folder = cache_dir(name)
-    cached = (folder / "description.json").is_file() and any(
-        (folder / f).is_file() for f in ("data.parquet", "data.arff")
-    )
-    if cached and not force:
+    if is_cached(name) and not force:
         return folder
     folder.mkdir(parents=True, exist_ok=True)
     raw = _download(API.format(id=data_id))
@@ -172,7 +193,8 @@ def fetch(name: str, *, force: bool = False) -> Path:
         raise AlgridError(
             f"OpenML dataset {name}: unexpected description from {API.format(id=data_id)}"
         ) from exc
-    if str(desc.get("format", "arff")).lower() == "sparse_arff":
+    sparse = str(desc.get("format", "arff")).lower() == "sparse_arff"  # usable only through the Parquet copy
+    if sparse and not desc.get("parquet_url"):
         raise AlgridError(f"OpenML dataset {name}: sparse ARFF datasets are not supported")
     for stale in ("data.parquet", "data.arff", "info.json"):
         (folder / stale).unlink(missing_ok=True)
@@ -180,13 +202,56 @@ def fetch(name: str, *, force: bool = False) -> Path:
     if desc.get("parquet_url"):
         try:
             payload, fname = _download(desc["parquet_url"]), "data.parquet"
+        except NetworkError:
+            raise
         except AlgridError:
             payload = None  # fall back to the ARFF file every OpenML dataset has
     if payload is None:
+        if sparse:
+            raise AlgridError(f"OpenML dataset {name}: sparse ARFF and its Parquet copy failed to download")
         if not desc.get("url"):
             raise AlgridError(f"OpenML dataset {name}: description has no data url")
         payload, fname = _download(desc["url"]), "data.arff"
     _atomic_write(folder / fname, payload)
     _atomic_write(folder / "description.json", raw)  # written last: its presence marks a complete fetch
-    info(name)  # parse + preprocess now so a bad file fails at fetch time, and cache the metadata
+    try:
+        info(name)  # parse + preprocess now so a bad file fails at fetch time, and cache the metadata
+    except Exception:
+        (folder / "description.json").unlink(
+            missing_ok=True
+        )  # not a usable fetch: later runs must not trust it
+        raise
     return folder
+
+
+@dataclass(frozen=True)
+class FetchOutcome:
+    """What `fetch_all` did for one dataset: `status` is "cached" (already there), "fetched" or "failed"."""
+
+    name: str
+    status: str
+    folder: Path | None = None
+    error: str | None = None
+
+
+def fetch_all(
+    names: Iterable[str], *, force: bool = False, report: Callable[[FetchOutcome], None] | None = None
+) -> list[FetchOutcome]:
+    """Fetch several datasets: one that fails (HTTP error, unsupported format) is recorded and the rest go on;
+    a NetworkError stops at once (nothing else could succeed) after reporting what was done so far."""
+    outcomes: list[FetchOutcome] = []
+    for raw in names:
+        name = f"{PREFIX}{parse_id(raw)}"
+        if is_cached(name) and not force:
+            outcome = FetchOutcome(name, "cached", cache_dir(name))
+        else:
+            try:
+                outcome = FetchOutcome(name, "fetched", fetch(name, force=force))
+            except NetworkError:
+                raise
+            except AlgridError as exc:
+                outcome = FetchOutcome(name, "failed", error=str(exc))
+        outcomes.append(outcome)
+        if report is not None:
+            report(outcome)
+    return outcomes

@@ -174,9 +174,17 @@ def _parse_settings(doc: dict[str, Any], path: str) -> dict[str, Any]:
     }
 
 
-def _expand(values: Any, key: str, path: str, integer: bool) -> list[Any]:
-    """A dimension's raw value -> list: a list, a single scalar, or ``{range: [start, stop(, step)]}``."""
+def _expand(values: Any, key: str, path: str, integer: bool, dim: str = "") -> list[Any]:
+    """A dimension's raw value -> list: a list, a single scalar, ``{range: [start, stop(, step)]}``, or for
+    datasets ``{suite: NAME}`` (the suite's shipped datasets, see algrid.datasets.suites)."""
     if isinstance(values, dict):
+        if dim == "dataset" and "suite" in values:
+            from algrid.datasets.suites import expand_suite_value
+
+            try:
+                return expand_suite_value(values)
+            except ValueError as exc:
+                raise _fail(path, key, str(exc)) from None
         if set(values) != {"range"}:
             raise _fail(path, key, f"a mapping value must be {{range: [start, stop]}}, got {values!r}")
         if not integer:
@@ -288,7 +296,7 @@ def _parse_block(
                 raise _fail(path, key, "missing (required dimension)")
             raw = list(DEFAULT_VALUES[dim])
         else:
-            raw = _expand(block[dim], key, path, dim in INT_DIMENSIONS)
+            raw = _expand(block[dim], key, path, dim in INT_DIMENSIONS, dim)
         if not raw:
             raise _fail(path, key, "is empty")
         values = [_canonical(dim, v, f"{key}[{i}]", path, grid_learners) for i, v in enumerate(raw)]
