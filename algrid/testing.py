@@ -76,7 +76,7 @@ def _context(
         X_labeled=X_labeled,
         y_labeled=y_labeled,
         classes=classes,
-        batch_size=batch,
+        batch_size=min(batch, len(pool)),  # as in the loop: a pool smaller than the batch is taken whole
         rng=np.random.default_rng(seed),
         seed=seed,
         make_learner=lambda s: make_al_learner("lr", s, classes),
@@ -178,20 +178,22 @@ def check_learner(learner: str | Callable[[int], Any]) -> None:
     else:
         raise ConformanceError(f"learner {learner!r} is neither a registered name nor a factory(seed)")
     for kind in ("binary", "multiclass"):
-        X, y = _data(kind)
-        X, y = X[:150], y[:150]
+        X_all, y_all = _data(kind)
+        order = np.random.default_rng(0).permutation(len(y_all))
+        X, y = X_all[order[:100]], y_all[order[:100]]
+        X_new = X_all[order[100:160]]
         try:
             a, b = factory(3), factory(3)
-            pa_ = a.fit(X, y).predict_proba(X)
-            pb_ = b.fit(X, y).predict_proba(X)
+            pa_ = a.fit(X, y).predict_proba(X_new)
+            pb_ = b.fit(X, y).predict_proba(X_new)
         except Exception as exc:  # noqa: BLE001 - reported as one sentence
             raise ConformanceError(
                 f"learner {name} fails to fit/predict_proba on {kind} data: {type(exc).__name__}: {exc}"[:300]
             ) from None
         k = len(np.unique(y))
-        if np.shape(pa_) != (len(y), k):
+        if np.shape(pa_) != (len(X_new), k):
             raise ConformanceError(
-                f"learner {name}: predict_proba has shape {np.shape(pa_)}, expected {(len(y), k)} ({kind} data)"
+                f"learner {name}: predict_proba has shape {np.shape(pa_)}, expected {(len(X_new), k)} ({kind} data)"
             )
         if not np.allclose(np.sum(pa_, axis=1), 1.0, atol=1e-6):
             raise ConformanceError(f"learner {name}: predict_proba rows do not sum to 1 ({kind} data)")
