@@ -20,6 +20,7 @@ operations.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
@@ -47,6 +48,17 @@ from algrid.results import DIMENSIONS
 
 #: Outer digits of a sub-rectangle, slowest first. batch_size and the pair index are the two fastest digits.
 GROUP_DIMENSIONS: tuple[str, ...] = ("dataset", "learner", "initial_pool", "split", "start", "seed")
+
+
+#: Most experiments one grid may hold (exp_index is an int64; 10^15 is far beyond any study).
+MAX_EXPERIMENTS = 10**15
+
+
+def _exact_size(rect: SubRect) -> int:
+    size = len(rect.pairs)
+    for values in rect.values.values():
+        size *= len(values)
+    return size
 
 
 @dataclass(frozen=True)
@@ -87,6 +99,12 @@ class Grid:
         self.name: str = self.settings["name"]
         self.excluded_by_reason: dict[str, int] = {}
         self.subrects: list[SubRect] = self._build_subrects()
+        exact = sum(_exact_size(r) for r in self.subrects)  # Python ints: a product cannot overflow here
+        if exact > MAX_EXPERIMENTS:
+            raise GridError(
+                f"{self.path}: the grid has {exact:.3e} experiments, more than the {MAX_EXPERIMENTS:.1e} one grid may "
+                "hold; split it into several grids"
+            )
         sizes = np.array([r.size for r in self.subrects], dtype=np.int64)
         self._offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         self.total = int(self._offsets[-1])
@@ -104,10 +122,8 @@ class Grid:
         excluded: Counter[str] = Counter()
         subrects: list[SubRect] = []
         for b, block in enumerate(self.spec.blocks):
-            others = int(
-                np.prod(
-                    [len(block[d]) for d in DIMENSIONS if d not in ("dataset", "strategy", "implementation")]
-                )
+            others = math.prod(
+                len(block[d]) for d in DIMENSIONS if d not in ("dataset", "strategy", "implementation")
             )
             kinds: dict[str, list[str]] = {}
             for ds in block["dataset"]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import reprlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,15 +46,46 @@ class GridSpec:
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that rejects duplicate mapping keys (plain YAML silently keeps the last one)."""
+    """SafeLoader that rejects duplicate mapping keys (plain YAML silently keeps the last one), more than
+    MAX_ALIASES aliases and nesting deeper than MAX_DEPTH (alias bombs and 10,000-deep lists are refused while
+    composing, before any memory is spent on them)."""
+
+    _aliases = 0
+    _depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:  # noqa: D401 - PyYAML hook
+        if self.check_event(yaml.events.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_ALIASES:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"more than {MAX_ALIASES} YAML aliases", self.peek_event().start_mark
+                )
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"nested deeper than {MAX_DEPTH} levels", self.peek_event().start_mark
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
     mapping: dict[Any, Any] = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=deep)
+        if not isinstance(key, str | int | float | bool) and key is not None:
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"mapping keys must be plain names, got a {type(key).__name__}",
+                key_node.start_mark,
+            )
         if key in mapping:
-            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {_short(key)}", key_node.start_mark
+            )
         mapping[key] = loader.construct_object(value_node, deep=deep)
     return mapping
 
@@ -61,8 +93,21 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+#: Largest grid file read (a grid of millions of experiments is a few kilobytes: ranges and lists of names).
+MAX_GRID_BYTES = 1_000_000
+#: YAML aliases allowed in one file (anchors are handy for shared values; billions-laughs bombs are not).
+MAX_ALIASES = 200
+#: Deepest nesting of YAML collections (a grid needs 4).
+MAX_DEPTH = 20
+#: Longest error message: whatever the input, an error stays one readable line.
+MAX_MESSAGE = 400
+
+
 def _fail(path: str, key: str, message: str) -> GridError:
-    return GridError(f"{path}: {key}: {message}")
+    text = " ".join(f"{path}: {key}: {message}".split())
+    if len(text) > MAX_MESSAGE:
+        text = text[: MAX_MESSAGE - 3] + "..."
+    return GridError(text)
 
 
 def _suggest(value: str, known: list[str]) -> str:
@@ -76,15 +121,28 @@ def read_grid_file(path: str | Path) -> dict[str, Any]:
     if not p.is_file():
         raise GridError(f"{path}: no such grid file")
     try:
+        size = p.stat().st_size
+    except OSError as exc:
+        raise GridError(f"{path}: cannot read the grid file ({exc.strerror})") from None
+    if size > MAX_GRID_BYTES:
+        raise GridError(
+            f"{path}: grid file of {size:,} bytes is larger than the {MAX_GRID_BYTES:,}-byte limit "
+            "(use {range: [start, stop]} and blocks: instead of long lists)"
+        )
+    try:
         text = p.read_text(encoding="utf-8")
         doc = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except UnicodeDecodeError:
         raise GridError(f"{path}: not a UTF-8 text file") from None
+    except OSError as exc:
+        raise GridError(f"{path}: cannot read the grid file ({exc.strerror})") from None
+    except RecursionError:
+        raise GridError(f"{path}: YAML nested too deeply") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "YAML"
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise GridError(f"{path}: {where}: invalid YAML: {problem}") from None
+        raise _fail(str(path), where, f"invalid YAML: {problem}") from None
     if not isinstance(doc, dict):
         raise GridError(
             f"{path}: the grid file must be a mapping of settings and dimensions, got {type(doc).__name__}"
@@ -115,18 +173,24 @@ def parse_grid(doc: dict[str, Any], path: str = "<grid>") -> GridSpec:
     if has_dims:
         if not isinstance(doc["dimensions"], dict):
             raise _fail(
-                path, "dimensions", f"must be a mapping of dimension -> values, got {doc['dimensions']!r}"
+                path,
+                "dimensions",
+                f"must be a mapping of dimension -> values, got {_short(doc['dimensions'])}",
             )
         shared = doc["dimensions"]
     raw_blocks: list[tuple[str, dict[str, Any]]]
     if has_blocks:
         blocks = doc["blocks"]
         if not isinstance(blocks, list) or not blocks:
-            raise _fail(path, "blocks", f"must be a non-empty list of dimension mappings, got {blocks!r}")
+            raise _fail(
+                path, "blocks", f"must be a non-empty list of dimension mappings, got {_short(blocks)}"
+            )
         raw_blocks = []
         for b, block in enumerate(blocks):
             if not isinstance(block, dict):
-                raise _fail(path, f"blocks[{b}]", f"must be a mapping of dimension -> values, got {block!r}")
+                raise _fail(
+                    path, f"blocks[{b}]", f"must be a mapping of dimension -> values, got {_short(block)}"
+                )
             raw_blocks.append((f"blocks[{b}]", {**shared, **block}))
     else:
         raw_blocks = [("dimensions", shared)]
@@ -139,28 +203,28 @@ def _parse_settings(doc: dict[str, Any], path: str) -> dict[str, Any]:
     if name is None:
         raise _fail(path, "name", "missing (the store directory is results/<name>)")
     if not isinstance(name, str) or not _NAME_RE.match(name):
-        raise _fail(path, "name", f"must be letters, digits, '_', '-' or '.', got {name!r}")
+        raise _fail(path, "name", f"must be letters, digits, '_', '-' or '.', got {_short(name)}")
     cycles = doc.get("cycles")
     if cycles is None:
         raise _fail(path, "cycles", "missing (number of AL cycles after the start set)")
     if isinstance(cycles, bool) or not isinstance(cycles, int) or not 1 <= cycles <= 100_000:
-        raise _fail(path, "cycles", f"must be an integer >= 1, got {cycles!r}")
+        raise _fail(path, "cycles", f"must be an integer >= 1, got {_short(cycles)}")
     test_size = doc.get("test_size", 0.4)
     if isinstance(test_size, bool) or not isinstance(test_size, int | float) or not 0 < test_size < 1:
-        raise _fail(path, "test_size", f"must be a number in (0, 1), got {test_size!r}")
+        raise _fail(path, "test_size", f"must be a number in (0, 1), got {_short(test_size)}")
     timeout_s = doc.get("timeout_s", 3600)
     if isinstance(timeout_s, bool) or not isinstance(timeout_s, int | float) or not timeout_s > 0:
-        raise _fail(path, "timeout_s", f"must be a positive number of seconds, got {timeout_s!r}")
+        raise _fail(path, "timeout_s", f"must be a positive number of seconds, got {_short(timeout_s)}")
     memory_mb = doc.get("memory_mb")
     if memory_mb is not None and (
         isinstance(memory_mb, bool) or not isinstance(memory_mb, int) or memory_mb < 64
     ):
         raise _fail(
-            path, "memory_mb", f"must be an integer >= 64 (MiB per worker) or absent, got {memory_mb!r}"
+            path, "memory_mb", f"must be an integer >= 64 (MiB per worker) or absent, got {_short(memory_mb)}"
         )
     description = doc.get("description", "")
     if not isinstance(description, str):
-        raise _fail(path, "description", f"must be a string, got {description!r}")
+        raise _fail(path, "description", f"must be a string, got {_short(description)}")
     from algrid.datasets import PREPROCESSING_VERSION
 
     return {
@@ -186,10 +250,12 @@ def _expand(values: Any, key: str, path: str, integer: bool, dim: str = "") -> l
             except ValueError as exc:
                 raise _fail(path, key, str(exc)) from None
         if set(values) != {"range"}:
-            raise _fail(path, key, f"a mapping value must be {{range: [start, stop]}}, got {values!r}")
+            raise _fail(path, key, f"a mapping value must be {{range: [start, stop]}}, got {_short(values)}")
         if not integer:
             raise _fail(
-                path, key, f"range is only allowed for integer dimensions {INT_DIMENSIONS}, got {values!r}"
+                path,
+                key,
+                f"range is only allowed for integer dimensions {INT_DIMENSIONS}, got {_short(values)}",
             )
         bounds = values["range"]
         if (
@@ -198,15 +264,17 @@ def _expand(values: Any, key: str, path: str, integer: bool, dim: str = "") -> l
             or any(isinstance(b, bool) or not isinstance(b, int) for b in bounds)
         ):
             raise _fail(
-                path, key, f"range must be [start, stop] or [start, stop, step] of integers, got {bounds!r}"
+                path,
+                key,
+                f"range must be [start, stop] or [start, stop, step] of integers, got {_short(bounds)}",
             )
         start, stop, step = (*bounds, 1) if len(bounds) == 2 else bounds
         if step <= 0 or stop <= start:
             raise _fail(
-                path, key, f"range {bounds!r} is empty or has a non-positive step (stop is exclusive)"
+                path, key, f"range {_short(bounds)} is empty or has a non-positive step (stop is exclusive)"
             )
         if (stop - start) // step > 10_000_000:
-            raise _fail(path, key, f"range {bounds!r} is too long")
+            raise _fail(path, key, f"range {_short(bounds)} is too long")
         return list(range(start, stop, step))
     if isinstance(values, list):
         return values
@@ -252,7 +320,7 @@ def _parse_learners(raw: Any, path: str) -> dict[str, dict[str, Any]]:
                 path, "learners", f"learner name must be letters, digits, '_', '-' or '.', got {_short(name)}"
             )
         if name in learner_names():
-            raise _fail(path, key, f"clashes with the learner {name!r} that algrid or a plugin defines")
+            raise _fail(path, key, f"clashes with the learner {_short(name)} that algrid or a plugin defines")
         try:
             define(name, definition)
         except LearnerDefinitionError as exc:
@@ -272,9 +340,13 @@ def _parse_learners(raw: Any, path: str) -> dict[str, dict[str, Any]]:
     return out
 
 
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxdict, _REPR.maxstring, _REPR.maxother = 2, 6, 4, 60, 60
+
+
 def _short(value: Any, n: int = 80) -> str:
-    """A value's repr, truncated: an error message must stay one readable line whatever the input."""
-    text = repr(value)
+    """A value's repr, bounded before it is built (an alias bomb's repr would take gigabytes) and truncated."""
+    text = _REPR.repr(value)
     return text if len(text) <= n else text[: n - 3] + "..."
 
 
@@ -303,7 +375,7 @@ def _parse_block(
         seen: set[Any] = set()
         for i, v in enumerate(values):
             if v in seen:
-                raise _fail(path, f"{key}[{i}]", f"duplicate value {v!r}")
+                raise _fail(path, f"{key}[{i}]", f"duplicate value {_short(v)}")
             seen.add(v)
         out[dim] = tuple(values)
     return out
@@ -312,13 +384,13 @@ def _parse_block(
 def _canonical(dim: str, value: Any, key: str, path: str, grid_learners: tuple[str, ...] = ()) -> Any:
     if dim in INT_DIMENSIONS:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise _fail(path, key, f"must be an integer, got {value!r}")
+            raise _fail(path, key, f"must be an integer, got {_short(value)}")
         low = 1 if dim == "batch_size" else 0
         if value < low or value >= 2**31:
-            raise _fail(path, key, f"must be an integer >= {low}, got {value!r}")
+            raise _fail(path, key, f"must be an integer >= {low}, got {_short(value)}")
         return int(value)
     if not isinstance(value, str) or not value.strip():
-        raise _fail(path, key, f"must be a non-empty string, got {value!r}")
+        raise _fail(path, key, f"must be a non-empty string, got {_short(value)}")
     value = value.strip()
     if dim == "initial_pool":
         return _canonical_pool(value, key, path)
@@ -329,7 +401,7 @@ def _canonical(dim: str, value: Any, key: str, path: str, grid_learners: tuple[s
             raise _fail(
                 path,
                 key,
-                f"unknown learner {value!r}{_suggest(value, learner_names())}; known: {', '.join(learner_names())}",
+                f"unknown learner {_short(value)}{_suggest(value, learner_names())}; known: {', '.join(learner_names())}",
             )
     elif dim == "strategy":
         from algrid.strategies import strategy_names
@@ -337,14 +409,16 @@ def _canonical(dim: str, value: Any, key: str, path: str, grid_learners: tuple[s
         known = sorted(strategy_names())
         if value not in known:
             raise _fail(
-                path, key, f"unknown strategy {value!r}{_suggest(value, known)} (see `algrid strategies`)"
+                path,
+                key,
+                f"unknown strategy {_short(value)}{_suggest(value, known)} (see `algrid strategies`)",
             )
     elif dim == "implementation":
         from algrid.strategies import implementation_names
 
         known_impls = implementation_names()
         if value not in known_impls:
-            raise _fail(path, key, f"unknown implementation {value!r}; known: {', '.join(known_impls)}")
+            raise _fail(path, key, f"unknown implementation {_short(value)}; known: {', '.join(known_impls)}")
     elif dim == "dataset":
         from algrid.datasets import dataset_info
 
@@ -363,11 +437,11 @@ def _canonical_pool(value: str, key: str, path: str) -> str:
         raise _fail(
             path,
             key,
-            f"initial_pool method must be one of {', '.join(POOL_METHODS)} (as method:size), got {value!r}",
+            f"initial_pool method must be one of {', '.join(POOL_METHODS)} (as method:size), got {_short(value)}",
         )
     size = size.strip() or ("1" if method == "per_class" else "")
     if not size.isdigit() or int(size) < 1:
         raise _fail(
-            path, key, f"initial_pool size must be a positive integer (e.g. {method}:10), got {value!r}"
+            path, key, f"initial_pool size must be a positive integer (e.g. {method}:10), got {_short(value)}"
         )
     return f"{method}:{int(size)}"
