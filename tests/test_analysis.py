@@ -435,3 +435,20 @@ def test_tau_matrix_matches_scipy():
     # boards over different identities fall back to pairwise matching
     partial = [boards[0], boards[1].iloc[:5]]
     assert tau_matrix(partial)[0, 1] == pytest.approx(kendall(boards[0], boards[1].iloc[:5]))
+
+
+def test_where_cannot_read_other_files(tmp_path):
+    """--where is user text run by DuckDB: it may filter runs, never read /etc/passwd or load extensions."""
+    from algrid.analysis.source import QueryError, StoreData
+    from algrid.analysis.synthetic import write_synthetic_store
+
+    write_synthetic_store(tmp_path / "s", {"dataset": ["a", "b"], "strategy": ["x", "y"]}, cycles=3)
+    store = tmp_path / "s"
+    for where in (
+        "exp_key IN (SELECT column0 FROM read_csv('/etc/passwd'))",
+        "length(getenv('HOME')) > 0",
+        "exp_key IN (SELECT * FROM read_text('/etc/hostname'))",
+    ):
+        with pytest.raises(QueryError) as info:
+            StoreData(store, where=where)
+        assert "root:" not in str(info.value)

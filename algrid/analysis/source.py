@@ -87,6 +87,20 @@ def _connect() -> duckdb.DuckDBPyConnection:
     return con
 
 
+def _lock_down(con: duckdb.DuckDBPyConnection, store: Path) -> None:
+    """From here on the connection reads only the store (and spills only to its temp directory): ``--where`` is user
+    text evaluated by DuckDB, and must not read other files, install or load extensions, or unlock this."""
+    allowed = [str(store.resolve()) + os.sep, os.path.join(tempfile.gettempdir(), "algrid-duckdb") + os.sep]
+    con.execute("SET allowed_directories = $dirs", {"dirs": allowed})
+    for statement in (
+        "SET enable_external_access = false",
+        "SET autoinstall_known_extensions = false",
+        "SET autoload_known_extensions = false",
+        "SET lock_configuration = true",
+    ):
+        con.execute(statement)
+
+
 def _committed_files(path: Path) -> dict[str, list[str]] | None:
     """Committed part files per table of a real store (None for a plain directory of Parquet files).
 
@@ -168,6 +182,7 @@ class StoreData:
         else:
             base = "SELECT * FROM runs_raw"
         con.execute(f"CREATE VIEW runs_all AS {base}")
+        _lock_down(con, self.path)  # before any user text is evaluated
         if self.where:
             check_where(self.where)
             try:
