@@ -169,7 +169,7 @@ def test_bad_arguments_are_one_line_errors(simple, tmp_path, args, code, fragmen
 
 def test_empty_directory_is_not_a_store(tmp_path):
     res = cli("query", "leaderboard", tmp_path)
-    assert res.exit_code == 1 and "runs/*.parquet not found" in res.stderr
+    assert res.exit_code == 2 and "runs/*.parquet not found" in res.stderr
 
 
 def test_retried_failure_counts_once(tmp_path):

@@ -307,11 +307,11 @@ def test_cli_lists_datasets_as_json_and_table():
 
 def test_cli_errors_are_one_line():
     result = CliRunner().invoke(main, ["datasets", "info", "irsi"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stderr.strip().startswith("error: unknown dataset 'irsi'; did you mean: iris")
     assert len(result.stderr.strip().splitlines()) == 1
     proc = subprocess.run(["algrid", "datasets", "fetch", "openml:x"], capture_output=True, text=True)
-    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert (
         proc.stderr.strip()
         == "error: invalid OpenML dataset name 'openml:x': expected openml:<positive integer id>"

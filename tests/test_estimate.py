@@ -196,17 +196,17 @@ def test_text_output_and_bad_inputs(tmp_path):
         capture_output=True,
         text=True,
     )
-    assert missing.returncode == 1
+    assert missing.returncode == 2
     assert "nope.json" in missing.stderr and "Traceback" not in missing.stderr
     assert len(missing.stderr.strip().splitlines()) == 1
     bad = tmp_path / "bad.json"
     bad.write_text("[1, 2]")
     res = CliRunner().invoke(main, ["grid", "estimate", str(path), "--calibration", str(bad)])
-    assert res.exit_code == 1 and "bad.json" in res.output
+    assert res.exit_code == 2 and "bad.json" in res.output
     nolearner = tmp_path / "nolearner.json"
     nolearner.write_text(json.dumps({"learners": {"lr": {}}}))
     res = CliRunner().invoke(main, ["grid", "estimate", str(path), "--calibration", str(nolearner)])
-    assert res.exit_code == 1 and "rf" in res.output
+    assert res.exit_code == 2 and "rf" in res.output
     broken = _write(tmp_path, {**_doc(), "cycles": 0}, "broken.yaml")
     res = CliRunner().invoke(main, ["grid", "estimate", str(broken)])
     assert res.exit_code == 2 and "cycles" in res.output

@@ -188,4 +188,4 @@ def test_bad_shard_and_incompatible_store_are_one_line_errors(grid_file, referen
     assert r.returncode != 0 and "--shard" in r.stderr and "Traceback" not in r.stderr
     other = write_grid(tmp_path / "other.yaml", cycles=3)
     r = cli("run", str(other), "--store", str(reference))
-    assert r.returncode == 1 and "does not match this store" in r.stderr and "Traceback" not in r.stderr
+    assert r.returncode == 2 and "does not match this store" in r.stderr and "Traceback" not in r.stderr

@@ -226,7 +226,7 @@ def test_not_a_store_is_a_clear_error(tmp_path):
     (tmp_path / "x").mkdir()
     (tmp_path / "x" / "file.txt").write_text("hi")
     r = CliRunner().invoke(main, ["status", str(tmp_path / "x")])
-    assert r.exit_code == 1 and "not an algrid result store" in r.output
+    assert r.exit_code == 2 and "not an algrid result store" in r.output
     assert "Traceback" not in r.output
 
 

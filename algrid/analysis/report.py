@@ -70,7 +70,9 @@ def write_report(
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise AlgridError(f"--out {out}: cannot create directory ({exc.strerror})") from None
+        err = AlgridError(f"--out {out}: cannot create directory ({exc.strerror}); choose a writable --out")
+        err.exit_code = 73  # EX_CANTCREAT: the environment, not the input
+        raise err from None
     vals = build_values(store, metric, summary, missing)
     means = dataset_means(store, vals)
     board = rank_means(means)

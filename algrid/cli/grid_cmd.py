@@ -113,7 +113,13 @@ def show(grid_file: str, index: int, as_json: bool) -> None:
 
 @grid.command()
 @click.argument("grid_file", metavar="GRID")
-@click.option("--shards", "n_shards", type=click.IntRange(min=1), required=True, help="Number of shards N.")
+@click.option(
+    "--shards",
+    "n_shards",
+    type=click.IntRange(min=1, max=10_000_000),
+    required=True,
+    help="Number of shards N.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def shard(grid_file: str, n_shards: int, as_json: bool) -> None:
     """How the grid splits into N shards (sizes differ by at most one experiment)."""

@@ -54,6 +54,8 @@ _IN_PROCESS_LOCK = threading.Lock()
 class DaskError(AlgridError):
     """Dask is missing, the scheduler is unreachable, or chunks failed on the workers."""
 
+    exit_code = 1  # the cluster failed (environment), not the input
+
 
 def plan_chunks(groups: list[list[int]], n_threads: int, chunk_size: int | None = None) -> list[list[int]]:
     """Pack consecutive work groups (lists of exp_indices) into chunks of about ``chunk_size`` experiments.

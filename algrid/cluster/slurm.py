@@ -72,6 +72,8 @@ _NAME_RE = re.compile(r"^[A-Za-z0-9_.+-]{1,64}(?:,[A-Za-z0-9_.+-]{1,64})*$")
 class SlurmError(AlgridError):
     """sbatch/squeue failed or SLURM is unreachable."""
 
+    exit_code = 1  # the cluster failed (environment), not the input
+
 
 class SlurmConfigError(SlurmError):
     """An sbatch setting (time, mem, names, counts, paths) is invalid: a usage error."""

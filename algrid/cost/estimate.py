@@ -230,10 +230,10 @@ class _LearnerCost:
 
 def _scaled_from_lr(laws: dict[str, Any], name: str) -> dict[str, Any] | None:
     """An uncalibrated learner's cost law: ``lr``'s fit and predict laws scaled by its relative cost."""
-    from algrid.learners import relative_cost
+    from algrid.learners import BUILTIN_LEARNERS, relative_cost
 
     factor = relative_cost(name)
-    if factor is None or "lr" not in laws:
+    if name in BUILTIN_LEARNERS or factor is None or "lr" not in laws:  # built-in learners must be calibrated
         return None
     out: dict[str, Any] = {}
     for part, law in laws["lr"].items():

@@ -99,12 +99,35 @@ def encode_labels(labels: pd.Series) -> tuple[np.ndarray, tuple[str, ...]]:
     return np.fromiter((index[n] for n in names), dtype=np.int64, count=len(names)), tuple(order)
 
 
+def _check_flat_and_finite(frame: pd.DataFrame, where: str) -> None:
+    """Refuse what preprocessing cannot treat honestly: nested values (lists, structs) and infinities.
+
+    Why refuse instead of coercing: turning +inf into a missing value (then the median) silently changes the data
+    a study reports on; the user should decide."""
+    for col in frame.columns:
+        s = frame[col]
+        if s.dtype == object:
+            nested = s.map(lambda v: isinstance(v, list | tuple | dict | set | np.ndarray))
+            if bool(nested.any()):
+                raise AlgridError(
+                    f"{where}: column {str(col)[:60]!r} holds lists or structs; algrid reads flat tables only"
+                )
+        elif pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+            values = s.to_numpy(dtype=np.float64, na_value=np.nan)
+            if np.isinf(values).any():
+                raise AlgridError(
+                    f"{where}: column {str(col)[:60]!r} holds infinite values; replace them (or leave them empty) "
+                    "in the file"
+                )
+
+
 def preprocess(frame: pd.DataFrame, target: str, *, where: str = "dataset") -> Preprocessed:
     """Turn a raw table with label column `target` into scaled float64 features and int64 class codes."""
     if target not in frame.columns:
         cols = ", ".join(map(str, frame.columns[:20]))
         raise AlgridError(f"{where}: no label column {target!r} (columns: {cols})")
     frame = frame.reset_index(drop=True)
+    _check_flat_and_finite(frame, where)
     label = frame[target]
     keep = label.notna().to_numpy().copy()
     label_str = label.astype("string")

@@ -36,6 +36,10 @@ class Grid(Protocol):
 _GOLDEN = (math.sqrt(5) - 1) / 2
 
 
+#: Most shards a grid may be cut into (a SLURM array of a billion tasks is not a plan; N > experiments is harmless).
+MAX_SHARDS = 10**9
+
+
 def stride_for(n_groups: int) -> int:
     """A stride near 0.618 * G that is coprime with G (so j -> j*s mod G is a permutation)."""
     if n_groups <= 2:
@@ -50,7 +54,13 @@ def stride_for(n_groups: int) -> int:
 
 def shard_bounds(total: int, n: int) -> np.ndarray:
     """Chunk boundaries: shard i covers positions [b[i], b[i+1]) of the permuted experiment sequence."""
+    _check_n(n)
     return (np.arange(n + 1, dtype=np.int64) * total) // n
+
+
+def shard_range(total: int, i: int, n: int) -> tuple[int, int]:
+    """Positions [lo, hi) of shard i of n, in O(1): N may be far larger than any array (Python ints)."""
+    return (i * total) // n, ((i + 1) * total) // n
 
 
 def shard_sizes(total: int, n: int) -> np.ndarray:
@@ -60,8 +70,8 @@ def shard_sizes(total: int, n: int) -> np.ndarray:
 
 
 def _check_n(n: int) -> None:
-    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
-        raise ValueError(f"number of shards must be a positive integer, got {n!r}")
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or not 1 <= n <= MAX_SHARDS:
+        raise ValueError(f"number of shards must be an integer in [1, {MAX_SHARDS:,}], got {n!r}")
 
 
 def _groups(grid: Grid) -> tuple[np.ndarray, np.ndarray]:
@@ -84,8 +94,7 @@ def shard_indices(grid: Grid, i: int, n: int) -> np.ndarray:
     sizes = group_size[order]
     ends = np.cumsum(sizes)  # position just past each permuted group
     begins = ends - sizes
-    bounds = shard_bounds(grid.total, n)
-    lo, hi = int(bounds[i]), int(bounds[i + 1])
+    lo, hi = shard_range(grid.total, i, n)
     if lo == hi:
         return np.empty(0, dtype=np.int64)
     first = int(np.searchsorted(ends, lo, side="right"))
@@ -128,4 +137,8 @@ def parse_shard(spec: str | tuple[int, int] | None) -> tuple[int, int] | None:
         raise AlgridError(f"--shard: expected i/N such as 3/10, got {spec!r}") from None
     if n_ < 1 or not 0 <= i_ < n_:
         raise AlgridError(f"--shard: need 0 <= i < N, got {spec!r}")
+    if n_ > MAX_SHARDS:
+        raise AlgridError(
+            f"--shard: N must be at most {MAX_SHARDS:,} (one shard per experiment at most), got {n_:,}"
+        )
     return i_, n_

@@ -99,6 +99,12 @@ MAX_GRID_BYTES = 1_000_000
 MAX_ALIASES = 200
 #: Deepest nesting of YAML collections (a grid needs 4).
 MAX_DEPTH = 20
+#: Upper bounds of settings (beyond them a value is a typo, not a plan: an infinite time limit never lets a claim
+#: on another host go stale, a start set of 10^20 rows fails every experiment).
+MAX_TIMEOUT_S = 30 * 24 * 3600
+MAX_MEMORY_MB = 16 * 1024 * 1024
+MAX_POOL = 1_000_000
+
 #: Longest error message: whatever the input, an error stays one readable line.
 MAX_MESSAGE = 400
 
@@ -213,14 +219,24 @@ def _parse_settings(doc: dict[str, Any], path: str) -> dict[str, Any]:
     if isinstance(test_size, bool) or not isinstance(test_size, int | float) or not 0 < test_size < 1:
         raise _fail(path, "test_size", f"must be a number in (0, 1), got {_short(test_size)}")
     timeout_s = doc.get("timeout_s", 3600)
-    if isinstance(timeout_s, bool) or not isinstance(timeout_s, int | float) or not timeout_s > 0:
-        raise _fail(path, "timeout_s", f"must be a positive number of seconds, got {_short(timeout_s)}")
-    memory_mb = doc.get("memory_mb")
-    if memory_mb is not None and (
-        isinstance(memory_mb, bool) or not isinstance(memory_mb, int) or memory_mb < 64
+    if (
+        isinstance(timeout_s, bool)
+        or not isinstance(timeout_s, int | float)
+        or not 0 < timeout_s <= MAX_TIMEOUT_S
     ):
         raise _fail(
-            path, "memory_mb", f"must be an integer >= 64 (MiB per worker) or absent, got {_short(memory_mb)}"
+            path,
+            "timeout_s",
+            f"must be a number of seconds in (0, {MAX_TIMEOUT_S:,}] (30 days), got {_short(timeout_s)}",
+        )
+    memory_mb = doc.get("memory_mb")
+    if memory_mb is not None and (
+        isinstance(memory_mb, bool) or not isinstance(memory_mb, int) or not 64 <= memory_mb <= MAX_MEMORY_MB
+    ):
+        raise _fail(
+            path,
+            "memory_mb",
+            f"must be an integer in [64, {MAX_MEMORY_MB:,}] (MiB per worker) or absent, got {_short(memory_mb)}",
         )
     description = doc.get("description", "")
     if not isinstance(description, str):
@@ -440,8 +456,10 @@ def _canonical_pool(value: str, key: str, path: str) -> str:
             f"initial_pool method must be one of {', '.join(POOL_METHODS)} (as method:size), got {_short(value)}",
         )
     size = size.strip() or ("1" if method == "per_class" else "")
-    if not size.isdigit() or int(size) < 1:
+    if not size.isdigit() or not 1 <= int(size) <= MAX_POOL:
         raise _fail(
-            path, key, f"initial_pool size must be a positive integer (e.g. {method}:10), got {_short(value)}"
+            path,
+            key,
+            f"initial_pool size must be an integer in [1, {MAX_POOL:,}] (e.g. {method}:10), got {_short(value)}",
         )
     return f"{method}:{int(size)}"
