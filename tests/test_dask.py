@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from helpers import run_cli
 
 pytest.importorskip("distributed")
 
@@ -44,12 +43,7 @@ def _runs(store: Path) -> pa.Table:
 
 
 def _verify(store: Path) -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "algrid", "store", "verify", str(store)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = run_cli("store", "verify", store, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 

@@ -11,9 +11,10 @@ import time
 from pathlib import Path
 
 import yaml
+from helpers import deterministic
 
 from algrid.execute.runner import run_shard
-from algrid.store import Store, deterministic_table
+from algrid.store import Store
 from algrid.store.compact import compact
 from algrid.store.verify import verify
 
@@ -39,10 +40,6 @@ def _grid(path: Path) -> Path:
     }
     path.write_text(yaml.safe_dump(doc))
     return path
-
-
-def _deterministic(store_dir: Path) -> dict[str, list]:
-    return {kind: deterministic_table(store_dir, kind).to_pylist() for kind in ("runs", "curves", "queries")}
 
 
 def _n_runs_parts(store: Path) -> int:
@@ -93,12 +90,12 @@ def test_kill9_at_random_moments_then_resume_equals_uninterrupted(tmp_path):
     assert report.ok, report.problems
     keys = Store.open(store).runs()["exp_key"].to_pylist()
     assert len(keys) == len(set(keys)) == 48
-    assert _deterministic(store) == _deterministic(reference)
+    assert deterministic(store) == deterministic(reference)
     # compaction removes what the kills left behind and changes no result
     compact(store, min_age_s=0)
     assert not [p for p in (store / "curves").iterdir() if p.name.startswith(".")]
     assert verify(store).ok
-    assert _deterministic(store) == _deterministic(reference)
+    assert deterministic(store) == deterministic(reference)
 
 
 def test_sigterm_commits_finished_work_and_records_no_crash(tmp_path):

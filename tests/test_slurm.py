@@ -19,6 +19,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 from click.testing import CliRunner
+from helpers import run_cli
 
 from algrid.cli import main
 from algrid.cluster import slurm as sl
@@ -47,9 +48,7 @@ def _write_grid(directory: Path, name: str = "my grid.yaml") -> Path:
 
 
 def _algrid(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "algrid", *args], capture_output=True, text=True, timeout=120
-    )
+    proc = run_cli(*args, timeout=120)
     if check and proc.returncode != 0:
         raise AssertionError(
             f"algrid {' '.join(args)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}"
