@@ -85,6 +85,7 @@ def test_chunks_of_a_grid_never_split_a_work_group(grid_file):
         assert len({group_of[i] for i in chunk}) == 1
 
 
+@pytest.mark.slow
 def test_local_cluster_run_equals_local_run(grid_file, local_store, tmp_path):
     store = tmp_path / "dask store"
     summary = run_dask(grid_file, store, n_workers=2, progress=False)
@@ -97,6 +98,7 @@ def test_local_cluster_run_equals_local_run(grid_file, local_store, tmp_path):
     assert (again.already_done, again.ran) == (16, 0)
 
 
+@pytest.mark.slow
 def test_killed_worker_loses_only_experiments_in_flight(grid_file, local_store, tmp_path):
     """SIGKILL a Dask worker mid-run (experiments run inside the Dask workers here, so they die with it)."""
     from distributed import Client, LocalCluster

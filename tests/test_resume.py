@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import yaml
 from helpers import deterministic
 
@@ -47,6 +48,7 @@ def _n_runs_parts(store: Path) -> int:
     return len([p for p in d.iterdir() if p.name.startswith("part-")]) if d.is_dir() else 0
 
 
+@pytest.mark.slow
 def test_kill9_at_random_moments_then_resume_equals_uninterrupted(tmp_path):
     grid_file = _grid(tmp_path / "resume.yaml")
     reference = tmp_path / "reference"
@@ -98,6 +100,7 @@ def test_kill9_at_random_moments_then_resume_equals_uninterrupted(tmp_path):
     assert deterministic(store) == deterministic(reference)
 
 
+@pytest.mark.slow
 def test_sigterm_commits_finished_work_and_records_no_crash(tmp_path):
     """SLURM's time limit sends SIGTERM to the whole job: finished experiments are committed, none is a 'crash'."""
     # experiments slow enough (rf, 15 cycles) that the runner is mid-shard, not in its final merge, at SIGTERM

@@ -66,6 +66,7 @@ def test_reference_run_complete_and_verified(reference, grid_file):
     assert curves.num_rows == len(grid) * 3
 
 
+@pytest.mark.slow
 def test_seven_shards_jobs1_identical(reference, grid_file, tmp_path):
     store = tmp_path / "s7"
     for i in range(7):
@@ -91,6 +92,7 @@ def test_in_process_and_resume_skip(reference, grid_file, tmp_path):
     assert {r["strategy"] for r in more.by_strategy} == {"entropy", "random", "margin"}
 
 
+@pytest.mark.slow
 def test_timeout_failure_memory_do_not_stop_the_shard(tmp_path):
     limit = 8.0
     grid_file = write_grid(
@@ -134,6 +136,7 @@ def test_timeout_failure_memory_do_not_stop_the_shard(tmp_path):
     assert run_cli("store", "verify", str(store), env_extra=plugin_env()).returncode == 0
 
 
+@pytest.mark.slow
 def test_two_runners_same_shard_no_duplicates(reference, grid_file, tmp_path):
     store = tmp_path / "both"
     args = (

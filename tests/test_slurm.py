@@ -257,6 +257,7 @@ def _tasks(job_id: str) -> dict[int, str]:
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.slurm
 def test_slurm_array_run_equals_local_run(tmp_path, local_run):
     _require_slurm()
@@ -290,6 +291,7 @@ def test_slurm_array_run_equals_local_run(tmp_path, local_run):
     assert status["slurm"]["jobs"][0]["job_id"] == job_id
 
 
+@pytest.mark.slow
 @pytest.mark.slurm
 def test_cancelled_task_is_completed_by_resubmit_missing(tmp_path, local_run):
     _require_slurm()

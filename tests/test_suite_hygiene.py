@@ -8,6 +8,7 @@ another runs twice and couples unrelated tests (shared helpers live in tests/hel
 from __future__ import annotations
 
 import ast
+import tomllib
 from pathlib import Path
 
 TESTS = Path(__file__).resolve().parent
@@ -63,3 +64,12 @@ def test_the_checks_see_what_they_look_for():
     assert _argv_head(old.body[0].value) == "algrid"
     fixed = ast.parse('subprocess.run([sys.executable, "-m", "algrid", "experiment"], text=True)')
     assert _argv_head(fixed.body[0].value) is None
+
+
+def test_every_declared_marker_is_used():
+    """A marker declared in pyproject.toml and put on no test selects nothing (`-m slow` must mean something)."""
+    config = tomllib.loads((TESTS.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    declared = [m.split(":")[0].strip() for m in config["tool"]["pytest"]["ini_options"]["markers"]]
+    source = "".join(path.read_text(encoding="utf-8") for path in TEST_MODULES)
+    unused = [m for m in declared if f"pytest.mark.{m}" not in source]
+    assert not unused, f"markers declared but never used: {unused}"
