@@ -10,44 +10,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from analysis_fixtures import (
-    DATASETS,
-    add_retry_rows,
-    cli,
-    cli_json,
-    missing_store,
-    simple_store,
-    structured_store,
-)
+from helpers import invoke, invoke_json
+from helpers.analysis_stores import DATASETS, add_retry_rows, simple_store
 
 from algrid.analysis.source import open_store
 from algrid.analysis.values import RAMP_FRACTION, build_values
 
 
-@pytest.fixture(scope="module")
-def simple(tmp_path_factory):
-    path = tmp_path_factory.mktemp("simple") / "store"
-    simple_store(path)
-    return path
-
-
-@pytest.fixture(scope="module")
-def structured(tmp_path_factory):
-    path = tmp_path_factory.mktemp("structured") / "store"
-    structured_store(path)
-    return path
-
-
-@pytest.fixture(scope="module")
-def missing(tmp_path_factory):
-    path = tmp_path_factory.mktemp("missing") / "store"
-    info = missing_store(path)
-    return path, info
-
-
 # -- leaderboard ------------------------------------------------------------------------------------------------
-def test_leaderboard_finds_always_best_strategy(simple):
-    out = cli_json("query", "leaderboard", simple)
+def test_leaderboard_finds_always_best_strategy(simple_store_dir):
+    out = invoke_json("query", "leaderboard", simple_store_dir)
     assert out["metric"] == "f1_weighted" and out["summary"] == "aulc"
     names = [r["strategy"] for r in out["rows"]]
     assert names == ["best", "mid", "random", "low"]
@@ -61,15 +33,15 @@ def test_leaderboard_finds_always_best_strategy(simple):
 
 
 @pytest.mark.parametrize("summary", ["final", "first5", "last5", "mean", "ramp_up", "plateau"])
-def test_leaderboard_every_summary(simple, summary):
-    out = cli_json("query", "leaderboard", simple, "--summary", summary, "--metric", "accuracy")
+def test_leaderboard_every_summary(simple_store_dir, summary):
+    out = invoke_json("query", "leaderboard", simple_store_dir, "--summary", summary, "--metric", "accuracy")
     assert out["summary"] == summary and out["metric"] == "accuracy"
     assert out["rows"][0]["strategy"] == "best"
 
 
-def test_leaderboard_table_output_states_missing_policy(missing):
-    path, info = missing
-    res = cli("query", "leaderboard", path, "--missing", "drop")
+def test_leaderboard_table_output_states_missing_policy(missing_store_dir):
+    path, info = missing_store_dir
+    res = invoke("query", "leaderboard", path, "--missing", "drop")
     assert res.exit_code == 0
     assert "rank" in res.stdout and "slow" in res.stdout
     n_missing = info["failed"] + info["timeout"]
@@ -77,11 +49,11 @@ def test_leaderboard_table_output_states_missing_policy(missing):
     assert "policy drop" in res.stdout
 
 
-def test_missing_policies_change_numbers_as_documented(missing):
-    path, info = missing
-    zero = cli_json("query", "leaderboard", path, "--missing", "zero")
-    drop = cli_json("query", "leaderboard", path, "--missing", "drop")
-    pen = cli_json("query", "leaderboard", path, "--missing", "penalty")
+def test_missing_policies_change_numbers_as_documented(missing_store_dir):
+    path, info = missing_store_dir
+    zero = invoke_json("query", "leaderboard", path, "--missing", "zero")
+    drop = invoke_json("query", "leaderboard", path, "--missing", "drop")
+    pen = invoke_json("query", "leaderboard", path, "--missing", "penalty")
     for out, policy in ((zero, "zero"), (drop, "drop"), (pen, "penalty")):
         m = out["missing"]
         assert m["policy"] == policy
@@ -103,8 +75,8 @@ def test_missing_policies_change_numbers_as_documented(missing):
     assert by["z"]["best"]["mean_value"] == pytest.approx(by["d"]["best"]["mean_value"])
 
 
-def test_penalty_uses_worst_value_in_same_setting(missing):
-    path, _ = missing
+def test_penalty_uses_worst_value_in_same_setting(missing_store_dir):
+    path, _ = missing_store_dir
     with open_store(path) as store:
         vals = build_values(store, "f1_weighted", "aulc", "penalty")
         df = store.sql(f"SELECT * FROM {vals.table}").df()
@@ -115,16 +87,18 @@ def test_penalty_uses_worst_value_in_same_setting(missing):
     np.testing.assert_allclose(filled["value"], filled["worst"])
 
 
-def test_where_filter_restricts_experiments(simple):
-    out = cli_json("query", "leaderboard", simple, "--where", "dataset='a' AND learner = 'rf'")
+def test_where_filter_restricts_experiments(simple_store_dir):
+    out = invoke_json("query", "leaderboard", simple_store_dir, "--where", "dataset='a' AND learner = 'rf'")
     assert out["n_datasets"] == 1
     assert out["missing"]["total"] == 4 * 2 * 3  # strategies x seeds x starts
     assert all(r["n"] == 6 for r in out["rows"])
     assert out["where"] == "dataset='a' AND learner = 'rf'"
 
 
-def test_where_with_numeric_columns(simple):
-    out = cli_json("query", "leaderboard", simple, "--where", "start IN (0, 1) AND f1_weighted_aulc > 0")
+def test_where_with_numeric_columns(simple_store_dir):
+    out = invoke_json(
+        "query", "leaderboard", simple_store_dir, "--where", "start IN (0, 1) AND f1_weighted_aulc > 0"
+    )
     assert out["missing"]["total"] == 4 * 4 * 2 * 2 * 2
 
 
@@ -139,8 +113,8 @@ def test_where_with_numeric_columns(simple):
         ("dataset = = 3", "Parser Error"),
     ],
 )
-def test_bad_where_is_one_line_error(simple, where, fragment):
-    res = cli("query", "leaderboard", simple, "--where", where)
+def test_bad_where_is_one_line_error(simple_store_dir, where, fragment):
+    res = invoke("query", "leaderboard", simple_store_dir, "--where", where)
     assert res.exit_code == 2
     assert res.stdout == ""
     lines = res.stderr.strip().splitlines()
@@ -159,48 +133,48 @@ def test_bad_where_is_one_line_error(simple, where, fragment):
         (["leaderboard", "{missing_dir}"], 1, "no result store"),
     ],
 )
-def test_bad_arguments_are_one_line_errors(simple, tmp_path, args, code, fragment):
-    args = [a.format(s=simple, missing_dir=tmp_path / "nope") for a in args]
-    res = cli("query", *args)
+def test_bad_arguments_are_one_line_errors(simple_store_dir, tmp_path, args, code, fragment):
+    args = [a.format(s=simple_store_dir, missing_dir=tmp_path / "nope") for a in args]
+    res = invoke("query", *args)
     assert res.exit_code == code, res.stderr
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and fragment in lines[0], res.stderr
 
 
 def test_empty_directory_is_not_a_store(tmp_path):
-    res = cli("query", "leaderboard", tmp_path)
+    res = invoke("query", "leaderboard", tmp_path)
     assert res.exit_code == 2 and "runs/*.parquet not found" in res.stderr
 
 
 def test_retried_failure_counts_once(tmp_path):
     path = tmp_path / "store"
     info = simple_store(path)
-    before = cli_json("query", "leaderboard", path)
+    before = invoke_json("query", "leaderboard", path)
     add_retry_rows(path)
-    after = cli_json("query", "leaderboard", path)
+    after = invoke_json("query", "leaderboard", path)
     assert after["missing"]["total"] == info["experiments"] and after["missing"]["failed"] == 0
     assert after["rows"] == before["rows"]
 
 
-def test_orphan_curves_are_ignored(structured):
-    with open_store(structured) as store:
+def test_orphan_curves_are_ignored(structured_store_dir):
+    with open_store(structured_store_dir) as store:
         n_curve_keys = store.sql("SELECT count(DISTINCT exp_key) FROM curves").fetchone()[0]
         n_raw_keys = store.sql("SELECT count(DISTINCT exp_key) FROM curves_raw").fetchone()[0]
         n_runs = store.sql("SELECT count(*) FROM runs").fetchone()[0]
     # the store's snapshot lists committed parts only: the orphan part is never read
     assert n_curve_keys == n_runs and n_raw_keys == n_runs
-    rt = cli_json("query", "runtime", structured)
+    rt = invoke_json("query", "runtime", structured_store_dir)
     assert all(r["query_s_per_cycle"] < 1 for r in rt["by_strategy"])  # orphans carry 1e6 s
 
 
-def test_orphan_curves_of_a_rerun_experiment_are_not_counted_twice(structured, tmp_path):
+def test_orphan_curves_of_a_rerun_experiment_are_not_counted_twice(structured_store_dir, tmp_path):
     """A writer killed between renames leaves curves of an experiment that a later run commits again."""
     import shutil
 
     import pyarrow.parquet as pq
 
     store = tmp_path / "store"
-    shutil.copytree(structured, store)
+    shutil.copytree(structured_store_dir, store)
     with open_store(store) as data:
         key = data.sql("SELECT exp_key FROM runs LIMIT 1").fetchone()[0]
         n_rows = data.sql("SELECT count(*) FROM curves WHERE exp_key = ?", [key]).fetchone()[0]
@@ -210,9 +184,9 @@ def test_orphan_curves_of_a_rerun_experiment_are_not_counted_twice(structured, t
         assert data.sql("SELECT count(*) FROM curves WHERE exp_key = ?", [key]).fetchone()[0] == n_rows
 
 
-def test_ramp_up_and_plateau_follow_random_cutoff(simple):
+def test_ramp_up_and_plateau_follow_random_cutoff(simple_store_dir):
     """Recompute the documented rule independently from the raw curves of one setting."""
-    with open_store(simple) as store:
+    with open_store(simple_store_dir) as store:
         runs = store.sql(
             "SELECT exp_key, CAST(strategy AS VARCHAR) s FROM runs WHERE dataset='b' AND learner='rf' "
             "AND seed=1 AND start=2"
@@ -233,16 +207,20 @@ def test_ramp_up_and_plateau_follow_random_cutoff(simple):
         assert got_p[key] == pytest.approx(exp_p, rel=1e-6)
 
 
-def test_ramp_up_needs_random(simple):
-    res = cli("query", "leaderboard", simple, "--summary", "ramp_up", "--where", "strategy <> 'random'")
+def test_ramp_up_needs_random(simple_store_dir):
+    res = invoke(
+        "query", "leaderboard", simple_store_dir, "--summary", "ramp_up", "--where", "strategy <> 'random'"
+    )
     assert res.exit_code == 0  # the cutoff comes from the unfiltered store
-    out = json.loads(cli("query", "leaderboard", simple, "--summary", "ramp_up", "--json").stdout)
+    out = json.loads(
+        invoke("query", "leaderboard", simple_store_dir, "--summary", "ramp_up", "--json").stdout
+    )
     assert "random" in [r["strategy"] for r in out["rows"]]
 
 
 # -- impact -----------------------------------------------------------------------------------------------------
-def test_impact_of_parameter_without_effect(structured):
-    out = cli_json("query", "impact", structured, "--param", "seed")
+def test_impact_of_parameter_without_effect(structured_store_dir):
+    out = invoke_json("query", "impact", structured_store_dir, "--param", "seed")
     for key in (
         "param",
         "values",
@@ -262,29 +240,29 @@ def test_impact_of_parameter_without_effect(structured):
     assert out["n_blocks"] == 4 * 4 * 2 * 2
 
 
-def test_impact_of_parameter_with_strong_effect(structured):
-    out = cli_json("query", "impact", structured, "--param", "learner")
+def test_impact_of_parameter_with_strong_effect(structured_store_dir):
+    out = invoke_json("query", "impact", structured_store_dir, "--param", "learner")
     assert out["variance_share"] > 0.5
     assert out["variance_share_within"] > 0.9
     assert out["kendall_tau"] == pytest.approx(1.0)  # shifts every strategy alike: ranking unchanged
     assert out["jaccard"] < 0.2
 
 
-def test_impact_of_parameter_that_flips_ranking(structured):
-    out = cli_json("query", "impact", structured, "--param", "batch_size")
+def test_impact_of_parameter_that_flips_ranking(structured_store_dir):
+    out = invoke_json("query", "impact", structured_store_dir, "--param", "batch_size")
     assert out["kendall_tau"] < 0.5
     leaders = {v["value"]: v["leader"] for v in out["per_value"]}
     assert leaders == {1: "best@native", 10: "low@native"}
     assert len(out["pairs"]) == 1 and out["pairs"][0]["n_matched"] == 64
 
 
-def test_impact_table_output(structured):
-    res = cli("query", "impact", structured, "--param", "seed")
+def test_impact_table_output(structured_store_dir):
+    res = invoke("query", "impact", structured_store_dir, "--param", "seed")
     assert res.exit_code == 0 and "variance_share" in res.stdout and "missing:" in res.stdout
 
 
-def test_impact_all_ranks_parameters(structured):
-    out = cli_json("query", "impact", structured, "--all")
+def test_impact_all_ranks_parameters(structured_store_dir):
+    out = invoke_json("query", "impact", structured_store_dir, "--all")
     params = [r["param"] for r in out["rows"]]
     assert set(params) == {"dataset", "learner", "seed", "batch_size"}
     assert params[0] == "learner"
@@ -293,20 +271,20 @@ def test_impact_all_ranks_parameters(structured):
     assert "implementation" in out["single_valued"]
 
 
-def test_impact_needs_param_or_all(structured):
-    res = cli("query", "impact", structured)
+def test_impact_needs_param_or_all(structured_store_dir):
+    res = invoke("query", "impact", structured_store_dir)
     assert res.exit_code == 2
 
 
-def test_impact_respects_where(structured):
-    out = cli_json("query", "impact", structured, "--param", "seed", "--where", "batch_size = 1")
+def test_impact_respects_where(structured_store_dir):
+    out = invoke_json("query", "impact", structured_store_dir, "--param", "seed", "--where", "batch_size = 1")
     assert out["n_blocks"] == 4 * 4 * 2
     assert out["missing"]["total"] == 4 * 4 * 2 * 2
 
 
 # -- stability --------------------------------------------------------------------------------------------------
-def test_stability_curve(simple):
-    out = cli_json("query", "stability", simple, "--repeats", "5")
+def test_stability_curve(simple_store_dir):
+    out = invoke_json("query", "stability", simple_store_dir, "--repeats", "5")
     assert out["n_units"] == 4 * 2 * 2 * 3
     ks = [r["k"] for r in out["curve"]]
     assert ks[0] == 1 and ks[-1] == out["n_units"]
@@ -316,54 +294,56 @@ def test_stability_curve(simple):
     assert all(r["repeats"] == 5 for r in out["curve"][:-1])
 
 
-def test_stability_by_dimension_and_flip(structured):
-    out = cli_json("query", "stability", structured, "--dimension", "batch_size", "--repeats", "10")
+def test_stability_by_dimension_and_flip(structured_store_dir):
+    out = invoke_json(
+        "query", "stability", structured_store_dir, "--dimension", "batch_size", "--repeats", "10"
+    )
     assert out["n_units"] == 2 and out["dimension"] == "batch_size"
     k1 = out["curve"][0]
     assert k1["k"] == 1 and k1["mean"] < 0.9  # one batch size alone gives a different ranking
-    res = cli("query", "stability", structured, "--dimension", "dataset")
+    res = invoke("query", "stability", structured_store_dir, "--dimension", "dataset")
     assert res.exit_code == 0 and "smallest k" in res.stdout
 
 
 # -- compare / cd -----------------------------------------------------------------------------------------------
-def test_compare_best_vs_random(simple):
-    out = cli_json("query", "compare", simple, "--a", "best", "--b", "random@native")
+def test_compare_best_vs_random(simple_store_dir):
+    out = invoke_json("query", "compare", simple_store_dir, "--a", "best", "--b", "random@native")
     assert out["n_pairs"] == 48 and out["wins"] == 48 and out["losses"] == 0 and out["ties"] == 0
     assert out["wilcoxon_p"] < 1e-6
     assert out["effect_size"] == pytest.approx(1.0)
-    rev = cli_json("query", "compare", simple, "--a", "random", "--b", "best")
+    rev = invoke_json("query", "compare", simple_store_dir, "--a", "random", "--b", "best")
     assert rev["losses"] == 48 and rev["effect_size"] == pytest.approx(-1.0)
 
 
-def test_compare_missing_policy_matters(missing):
-    path, _ = missing
-    zero = cli_json("query", "compare", path, "--a", "slow", "--b", "best", "--missing", "zero")
-    drop = cli_json("query", "compare", path, "--a", "slow", "--b", "best", "--missing", "drop")
+def test_compare_missing_policy_matters(missing_store_dir):
+    path, _ = missing_store_dir
+    zero = invoke_json("query", "compare", path, "--a", "slow", "--b", "best", "--missing", "zero")
+    drop = invoke_json("query", "compare", path, "--a", "slow", "--b", "best", "--missing", "drop")
     assert drop["losses"] == 0 and drop["wins"] == drop["n_pairs"]
     assert zero["n_pairs"] == 24 and zero["losses"] == zero["n_pairs"] - drop["n_pairs"]
 
 
-def test_cd(simple):
-    out = cli_json("query", "cd", simple)
+def test_cd(simple_store_dir):
+    out = invoke_json("query", "cd", simple_store_dir)
     assert [r["strategy"] for r in out["rows"]] == ["best", "mid", "random", "low"]
     assert out["n_datasets"] == len(DATASETS) and out["n_strategies"] == 4
     assert out["friedman_chi2"] == pytest.approx(12.0)
     assert out["friedman_p"] < 0.01
     assert out["cd"] == pytest.approx(2.569 * np.sqrt(4 * 5 / (6 * 4)), rel=1e-3)
-    res = cli("query", "cd", simple, "--where", "strategy IN ('best', 'mid')")
+    res = invoke("query", "cd", simple_store_dir, "--where", "strategy IN ('best', 'mid')")
     assert res.exit_code == 2 and ">= 3 strategies" in res.stderr
 
 
 # -- runtime ----------------------------------------------------------------------------------------------------
-def test_runtime_counts_failures(missing):
-    path, info = missing
-    out = cli_json("query", "runtime", path)
+def test_runtime_counts_failures(missing_store_dir):
+    path, info = missing_store_dir
+    out = invoke_json("query", "runtime", path)
     by = {r["strategy"]: r for r in out["by_strategy"]}
     assert by["slow"]["timeout"] + by["mid"]["failed"] == info["timeout"] + info["failed"]
     assert by["best"]["failed"] == 0 and by["best"]["fit_s_per_cycle"] > 0
     assert out["status_counts"]["ok"] == info["ok"]
     assert {r["status"] for r in out["failures"]} == {"failed", "timeout"}
-    res = cli("query", "runtime", path)
+    res = invoke("query", "runtime", path)
     assert res.exit_code == 0 and "failures and timeouts" in res.stdout
 
 
@@ -375,16 +355,16 @@ def test_real_store_with_pending(tmp_path):
         "  strategy: [random, margin]\n  batch_size: [3]\n  learner: [lr]\n  start: {range: [0, 4]}\n"
     )
     store = tmp_path / "store"
-    res = cli("run", grid, "--store", store, "--shard", "0/2", "--in-process", "--no-progress")
+    res = invoke("run", grid, "--store", store, "--shard", "0/2", "--in-process", "--no-progress")
     assert res.exit_code == 0, res.output
-    done = cli_json("query", "leaderboard", store, "--missing", "drop")
+    done = invoke_json("query", "leaderboard", store, "--missing", "drop")
     m = done["missing"]
     assert (
         m["pending_known"] and m["total"] == 8 and m["pending"] == 8 - sum(r["n"] for r in done["rows"]) > 0
     )
-    zero = cli_json("query", "leaderboard", store)
+    zero = invoke_json("query", "leaderboard", store)
     assert sum(r["n"] for r in zero["rows"]) == 8
-    rt = cli_json("query", "runtime", store)
+    rt = invoke_json("query", "runtime", store)
     assert rt["pending"] == m["pending"]
     pd.testing.assert_index_equal(pd.Index(["lr"]), pd.Index([r["learner"] for r in rt["by_learner"]]))
 
@@ -399,10 +379,10 @@ def test_real_store_with_pending(tmp_path):
         ("stability_curve.py", ["--repeats", "3"], lambda o: o["k_min"] == 1),
     ],
 )
-def test_analysis_scripts(simple, script, args, expect):
+def test_analysis_scripts(simple_store_dir, script, args, expect):
     root = Path(__file__).resolve().parents[1]
     proc = subprocess.run(
-        [sys.executable, str(root / "analysis" / script), str(simple), "--json", *args],
+        [sys.executable, str(root / "analysis" / script), str(simple_store_dir), "--json", *args],
         capture_output=True,
         text=True,
         timeout=120,

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from helpers import run_cli
 
 pytest.importorskip("distributed")
 
@@ -44,12 +43,7 @@ def _runs(store: Path) -> pa.Table:
 
 
 def _verify(store: Path) -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "algrid", "store", "verify", str(store)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = run_cli("store", "verify", store, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -91,6 +85,7 @@ def test_chunks_of_a_grid_never_split_a_work_group(grid_file):
         assert len({group_of[i] for i in chunk}) == 1
 
 
+@pytest.mark.slow
 def test_local_cluster_run_equals_local_run(grid_file, local_store, tmp_path):
     store = tmp_path / "dask store"
     summary = run_dask(grid_file, store, n_workers=2, progress=False)
@@ -103,6 +98,7 @@ def test_local_cluster_run_equals_local_run(grid_file, local_store, tmp_path):
     assert (again.already_done, again.ran) == (16, 0)
 
 
+@pytest.mark.slow
 def test_killed_worker_loses_only_experiments_in_flight(grid_file, local_store, tmp_path):
     """SIGKILL a Dask worker mid-run (experiments run inside the Dask workers here, so they die with it)."""
     from distributed import Client, LocalCluster

@@ -19,6 +19,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
+from helpers import run_cli
 
 from algrid import config
 from algrid.cli import main
@@ -310,7 +311,7 @@ def test_cli_errors_are_one_line():
     assert result.exit_code == 2
     assert result.stderr.strip().startswith("error: unknown dataset 'irsi'; did you mean: iris")
     assert len(result.stderr.strip().splitlines()) == 1
-    proc = subprocess.run(["algrid", "datasets", "fetch", "openml:x"], capture_output=True, text=True)
+    proc = run_cli("datasets", "fetch", "openml:x")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert (
         proc.stderr.strip()

@@ -11,6 +11,7 @@ import textwrap
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from helpers import TESTS, deterministic_part, run_cli
 
 from algrid.cli import main
 from algrid.datasets import load_dataset
@@ -37,21 +38,6 @@ def cfg(**kw):
     )
     base.update(kw)
     return base
-
-
-def deterministic_part(res) -> str:
-    """Everything except timings, as canonical JSON (what must be byte-identical between runs)."""
-    curve = [{k: v for k, v in row.items() if k not in CURVE_TIMINGS} for row in res.curve]
-    doc = {
-        "exp_key": res.exp_key,
-        "status": res.status,
-        "error": res.error,
-        "cycles_done": res.cycles_done,
-        "curve": curve,
-        "selected": res.selected,
-        "summary": res.summary,
-    }
-    return json.dumps(doc, sort_keys=True)
 
 
 def check_invariants(res, config, settings):
@@ -114,8 +100,8 @@ def test_same_experiment_is_identical_across_processes():
     script = textwrap.dedent(
         f"""
         import json, sys
-        sys.path.insert(0, {str(__import__("pathlib").Path(__file__).parent)!r})
-        from test_experiment import deterministic_part
+        sys.path.insert(0, {str(TESTS)!r})
+        from helpers import deterministic_part
         from algrid.engine.loop import run_experiment
         for c in {configs!r}:
             print(deterministic_part(run_experiment(c, {SETTINGS!r}, cache=False)))
@@ -407,7 +393,7 @@ def test_cli_experiment_table_and_bad_index(tmp_path):
     out = CliRunner().invoke(main, ["experiment", str(path), "0"])
     assert out.exit_code == 0, out.output
     assert "accuracy" in out.output and "status    ok" in out.output
-    bad = subprocess.run(["algrid", "experiment", str(path), "99"], capture_output=True, text=True)
+    bad = run_cli("experiment", path, "99")
     assert bad.returncode == 2
     assert bad.stderr.strip().count("\n") == 0 and "99" in bad.stderr and "Traceback" not in bad.stderr
 

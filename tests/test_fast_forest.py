@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import deterministic_part
 from sklearn.base import clone
 from sklearn.ensemble import RandomForestClassifier
-from test_experiment import deterministic_part
 
 from algrid import config
 from algrid.engine.loop import run_experiment

@@ -37,6 +37,7 @@ def fresh_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return store
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["runs", "curves", "queries"])
 def test_fresh_run_equals_the_pre_refactor_store(fresh_store: Path, kind: str) -> None:
     expected = deterministic_table(FIXTURE / "store", kind)

@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from analysis_fixtures import cli, missing_store
+from helpers import invoke
 
 _CHECK = """<script>window.addEventListener('load', function () {
   var imgs = Array.prototype.slice.call(document.images);
@@ -29,12 +29,12 @@ def _chromium() -> str | None:
 
 
 @pytest.fixture(scope="module")
-def report_dir(tmp_path_factory):
-    base = tmp_path_factory.mktemp("report")
-    missing_store(base / "store")
-    res = cli("report", base / "store", "--out", base / "out")
+def report_dir(missing_store_dir, tmp_path_factory):
+    store, _ = missing_store_dir
+    out = tmp_path_factory.mktemp("report") / "out"
+    res = invoke("report", store, "--out", out)
     assert res.exit_code == 0, res.output
-    return base / "out"
+    return out
 
 
 def test_report_files_and_relative_images(report_dir):
@@ -93,17 +93,16 @@ def test_report_images_load_in_headless_chromium(report_dir, tmp_path):
     assert (ok, total) == (len(EXPECTED_IMAGES) - 1, len(EXPECTED_IMAGES))
 
 
-def test_report_bad_output_dir(report_dir, tmp_path):
+def test_report_bad_output_dir(missing_store_dir, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    res = cli("report", report_dir.parent / "store", "--out", blocker / "sub")
+    res = invoke("report", missing_store_dir[0], "--out", blocker / "sub")
     assert res.exit_code != 0 and len(res.stderr.strip().splitlines()) == 1
 
 
-def test_report_with_where_and_few_strategies(tmp_path):
-    missing_store(tmp_path / "store")
-    res = cli(
-        "report", tmp_path / "store", "--out", tmp_path / "out", "--where", "strategy IN ('best', 'mid')"
+def test_report_with_where_and_few_strategies(missing_store_dir, tmp_path):
+    res = invoke(
+        "report", missing_store_dir[0], "--out", tmp_path / "out", "--where", "strategy IN ('best', 'mid')"
     )
     assert res.exit_code == 0, res.output
     page = (tmp_path / "out" / "index.html").read_text()

@@ -10,10 +10,12 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import yaml
+from helpers import deterministic
 
 from algrid.execute.runner import run_shard
-from algrid.store import Store, deterministic_table
+from algrid.store import Store
 from algrid.store.compact import compact
 from algrid.store.verify import verify
 
@@ -41,15 +43,12 @@ def _grid(path: Path) -> Path:
     return path
 
 
-def _deterministic(store_dir: Path) -> dict[str, list]:
-    return {kind: deterministic_table(store_dir, kind).to_pylist() for kind in ("runs", "curves", "queries")}
-
-
 def _n_runs_parts(store: Path) -> int:
     d = store / "runs"
     return len([p for p in d.iterdir() if p.name.startswith("part-")]) if d.is_dir() else 0
 
 
+@pytest.mark.slow
 def test_kill9_at_random_moments_then_resume_equals_uninterrupted(tmp_path):
     grid_file = _grid(tmp_path / "resume.yaml")
     reference = tmp_path / "reference"
@@ -93,14 +92,15 @@ def test_kill9_at_random_moments_then_resume_equals_uninterrupted(tmp_path):
     assert report.ok, report.problems
     keys = Store.open(store).runs()["exp_key"].to_pylist()
     assert len(keys) == len(set(keys)) == 48
-    assert _deterministic(store) == _deterministic(reference)
+    assert deterministic(store) == deterministic(reference)
     # compaction removes what the kills left behind and changes no result
     compact(store, min_age_s=0)
     assert not [p for p in (store / "curves").iterdir() if p.name.startswith(".")]
     assert verify(store).ok
-    assert _deterministic(store) == _deterministic(reference)
+    assert deterministic(store) == deterministic(reference)
 
 
+@pytest.mark.slow
 def test_sigterm_commits_finished_work_and_records_no_crash(tmp_path):
     """SLURM's time limit sends SIGTERM to the whole job: finished experiments are committed, none is a 'crash'."""
     # experiments slow enough (rf, 15 cycles) that the runner is mid-shard, not in its final merge, at SIGTERM

@@ -10,13 +10,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from helpers import deterministic, plugin_env, run_cli
 
 from algrid.execute.runner import run_shard
 from algrid.grid.lazy import load_grid
-from algrid.store import Store, deterministic_table
+from algrid.store import Store
 from algrid.store.verify import verify
-
-TESTS = Path(__file__).parent
 
 
 def write_grid(path: Path, **over) -> Path:
@@ -43,25 +42,6 @@ def write_grid(path: Path, **over) -> Path:
     return path
 
 
-def deterministic(store_dir: Path) -> dict[str, list]:
-    """Curves, queries and runs without timing columns, sorted: what must be identical across layouts."""
-    return {kind: deterministic_table(store_dir, kind).to_pylist() for kind in ("runs", "curves", "queries")}
-
-
-def cli(*args: str, env_extra: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
-    env = {**os.environ, **(env_extra or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "algrid", *args], capture_output=True, text=True, env=env, timeout=timeout
-    )
-
-
-def plugin_env() -> dict[str, str]:
-    return {
-        "ALGRID_PLUGINS": "algrid_testplugin",
-        "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]),
-    }
-
-
 @pytest.fixture(scope="module")
 def grid_file(tmp_path_factory) -> Path:
     return write_grid(tmp_path_factory.mktemp("grid") / "rt.yaml")
@@ -71,7 +51,7 @@ def grid_file(tmp_path_factory) -> Path:
 def reference(grid_file, tmp_path_factory) -> Path:
     """One uninterrupted run: 1 shard, 2 worker processes, via the CLI (prints the summary table)."""
     store = tmp_path_factory.mktemp("ref") / "store"
-    r = cli("run", str(grid_file), "--store", str(store), "--jobs", "2", "--no-progress")
+    r = run_cli("run", str(grid_file), "--store", str(store), "--jobs", "2", "--no-progress")
     assert r.returncode == 0, r.stderr
     assert "f1_weighted_aulc" in r.stdout and "random" in r.stdout and "margin" in r.stdout
     return store
@@ -79,19 +59,20 @@ def reference(grid_file, tmp_path_factory) -> Path:
 
 def test_reference_run_complete_and_verified(reference, grid_file):
     grid = load_grid(grid_file)
-    st = json.loads(cli("status", str(reference), "--json").stdout)
+    st = json.loads(run_cli("status", str(reference), "--json").stdout)
     assert (st["total"], st["ok"], st["pending"]) == (len(grid), len(grid), 0)
     assert verify(reference).ok
     curves = Store.open(reference).curves()
     assert curves.num_rows == len(grid) * 3
 
 
+@pytest.mark.slow
 def test_seven_shards_jobs1_identical(reference, grid_file, tmp_path):
     store = tmp_path / "s7"
     for i in range(7):
         s = run_shard(str(grid_file), store, shard=f"{i}/7", jobs=1, progress=False)
         assert s.failed == s.timeout == 0
-    st = json.loads(cli("status", str(store), "--json").stdout)
+    st = json.loads(run_cli("status", str(store), "--json").stdout)
     assert len(st["shards"]) == 7 and st["pending"] == 0  # N recovered from the recorded shard specs
     assert deterministic(store) == deterministic(reference)
     assert verify(store).ok
@@ -111,6 +92,7 @@ def test_in_process_and_resume_skip(reference, grid_file, tmp_path):
     assert {r["strategy"] for r in more.by_strategy} == {"entropy", "random", "margin"}
 
 
+@pytest.mark.slow
 def test_timeout_failure_memory_do_not_stop_the_shard(tmp_path):
     limit = 8.0
     grid_file = write_grid(
@@ -125,7 +107,7 @@ def test_timeout_failure_memory_do_not_stop_the_shard(tmp_path):
         },
     )
     store = tmp_path / "store"
-    r = cli(
+    r = run_cli(
         "run", str(grid_file), "--store", str(store), "--jobs", "2", "--memory-mb", "300", "--no-progress",
         env_extra={**plugin_env(), "ALGRID_TEST_HOG_MB": "1200"},
     )  # fmt: skip
@@ -140,20 +122,21 @@ def test_timeout_failure_memory_do_not_stop_the_shard(tmp_path):
     curves = Store.open(store).curves().to_pylist()
     sleep_key = rows["t_sleep"]["exp_key"]
     assert [c["cycle"] for c in curves if c["exp_key"] == sleep_key] == [0]
-    assert cli("store", "verify", str(store), env_extra=plugin_env()).returncode == 0
-    st = json.loads(cli("status", str(store), "--json", env_extra=plugin_env()).stdout)
+    assert run_cli("store", "verify", str(store), env_extra=plugin_env()).returncode == 0
+    st = json.loads(run_cli("status", str(store), "--json", env_extra=plugin_env()).stdout)
     assert (st["ok"], st["failed"], st["timeout"], st["pending"]) == (1, 2, 1, 0)
     # --retry-failed reruns them (still failing) without ever storing an exp_key twice
-    r = cli("run", str(grid_file), "--store", str(store), "--retry-failed", "--no-progress", "--json",
+    r = run_cli("run", str(grid_file), "--store", str(store), "--retry-failed", "--no-progress", "--json",
             env_extra={**plugin_env(), "ALGRID_TEST_SLEEP": "0", "ALGRID_TEST_HOG_MB": "1"})  # fmt: skip
     assert r.returncode == 0, r.stderr
     summary = json.loads(r.stdout)
     assert summary["ran"] == 3 and summary["retired"] == 3
     rows = {row["strategy"]: row["status"] for row in Store.open(store).runs().to_pylist()}
     assert rows == {"random": "ok", "t_sleep": "ok", "t_boom": "failed", "t_hog": "ok"}
-    assert cli("store", "verify", str(store), env_extra=plugin_env()).returncode == 0
+    assert run_cli("store", "verify", str(store), env_extra=plugin_env()).returncode == 0
 
 
+@pytest.mark.slow
 def test_two_runners_same_shard_no_duplicates(reference, grid_file, tmp_path):
     store = tmp_path / "both"
     args = (
@@ -184,8 +167,8 @@ def test_two_runners_same_shard_no_duplicates(reference, grid_file, tmp_path):
 
 
 def test_bad_shard_and_incompatible_store_are_one_line_errors(grid_file, reference, tmp_path):
-    r = cli("run", str(grid_file), "--shard", "7/7", "--store", str(tmp_path / "x"))
+    r = run_cli("run", str(grid_file), "--shard", "7/7", "--store", str(tmp_path / "x"))
     assert r.returncode != 0 and "--shard" in r.stderr and "Traceback" not in r.stderr
     other = write_grid(tmp_path / "other.yaml", cycles=3)
-    r = cli("run", str(other), "--store", str(reference))
+    r = run_cli("run", str(other), "--store", str(reference))
     assert r.returncode == 2 and "does not match this store" in r.stderr and "Traceback" not in r.stderr

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -18,9 +19,11 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 from click.testing import CliRunner
+from helpers import run_cli
 
 from algrid.cli import main
 from algrid.cluster import slurm as sl
+from algrid.cluster.slurm import script as sl_script
 
 GRID_YAML = """\
 name: slurmtest
@@ -45,9 +48,7 @@ def _write_grid(directory: Path, name: str = "my grid.yaml") -> Path:
 
 
 def _algrid(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "algrid", *args], capture_output=True, text=True, timeout=120
-    )
+    proc = run_cli(*args, timeout=120)
     if check and proc.returncode != 0:
         raise AssertionError(
             f"algrid {' '.join(args)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}"
@@ -103,7 +104,7 @@ def test_script_quotes_hostile_paths(tmp_path, monkeypatch):
     probe = tmp_path / "probe.py"
     argv_file = tmp_path / "argv.json"
     probe.write_text(f"import json, sys\njson.dump(sys.argv[1:], open({str(argv_file)!r}, 'w'))\n")
-    monkeypatch.setattr(sl, "algrid_command", lambda: [sys.executable, str(probe)])
+    monkeypatch.setattr(sl_script, "algrid_command", lambda: [sys.executable, str(probe)])
     opts = sl.SlurmOptions(time="00:05:00", mem="1G", max_parallel=3, cpus_per_task=2, partition="debug")
     script = sl.render_script(grid_path, store, N_SHARDS, list(range(N_SHARDS)), opts, job_name="algrid-t")
 
@@ -256,6 +257,7 @@ def _tasks(job_id: str) -> dict[int, str]:
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.slurm
 def test_slurm_array_run_equals_local_run(tmp_path, local_run):
     _require_slurm()
@@ -289,6 +291,7 @@ def test_slurm_array_run_equals_local_run(tmp_path, local_run):
     assert status["slurm"]["jobs"][0]["job_id"] == job_id
 
 
+@pytest.mark.slow
 @pytest.mark.slurm
 def test_cancelled_task_is_completed_by_resubmit_missing(tmp_path, local_run):
     _require_slurm()
@@ -403,8 +406,9 @@ JobId=43 ArrayJobId=41 ArrayTaskId=1 JobName=algrid-x JobState=COMPLETED Reason=
 """
 
 
-def test_array_status_parses_scontrol(tmp_path, monkeypatch):
-    """Per-shard states from `scontrol -o show job` (a stand-in scontrol; the real one is used in the cluster tests)."""
+def _fake_scontrol(tmp_path: Path, monkeypatch) -> Path:
+    """A stand-in `scontrol` that knows array job 41 (SCONTROL_OUT) and nothing else; returns a store whose
+    jobs.json records job 41 (8 shards) and an older job 7 (4 shards)."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     (bin_dir / "scontrol.txt").write_text(SCONTROL_OUT)
@@ -416,7 +420,7 @@ def test_array_status_parses_scontrol(tmp_path, monkeypatch):
     )
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
-    monkeypatch.setattr(sl.shutil, "which", lambda name: str(bin_dir / name) if name == "scontrol" else None)
+    monkeypatch.setattr(shutil, "which", lambda name: str(bin_dir / name) if name == "scontrol" else None)
     store = tmp_path / "store"
     (store / "slurm").mkdir(parents=True)
     jobs = [
@@ -424,6 +428,12 @@ def test_array_status_parses_scontrol(tmp_path, monkeypatch):
         {"job_id": "7", "n_shards": 4, "array": "0-3", "submitted_at": "t-1"},  # other N: not in "shards"
     ]
     (store / "slurm" / "jobs.json").write_text(json.dumps({"jobs": jobs[::-1]}))
+    return store
+
+
+def test_array_status_parses_scontrol(tmp_path, monkeypatch):
+    """Per-shard states from `scontrol -o show job` (a stand-in scontrol; the real one is used in the cluster tests)."""
+    store = _fake_scontrol(tmp_path, monkeypatch)
     st = sl.array_status(store)
     assert st["n_shards"] == 8
     assert {s: v["state"] for s, v in st["shards"].items()} == {
@@ -436,3 +446,33 @@ def test_array_status_parses_scontrol(tmp_path, monkeypatch):
     assert [j["job_id"] for j in st["jobs"]] == ["7", "41"]
     assert st["jobs"][0]["states"] == {"UNKNOWN": 4}  # purged long ago
     assert sl.format_array_status(st).startswith("slurm: jobs 7,41 (8 shards): COMPLETED 2")
+
+
+def test_status_cli_shows_array_states_beside_store_counts(tmp_path, monkeypatch):
+    """`algrid status` merges the cluster layer's task states into the store's counts: JSON key "slurm", last line."""
+    from algrid.grid.lazy import load_grid
+    from algrid.store import Store
+
+    store = _fake_scontrol(tmp_path, monkeypatch)
+    Store.create_or_open(store, load_grid(_write_grid(tmp_path)))
+    res = CliRunner().invoke(main, ["status", str(store), "--json"])
+    assert res.exit_code == 0, res.output
+    st = json.loads(res.output)
+    assert (st["total"], st["pending"]) == (16, 16)
+    assert list(st)[-1] == "slurm"
+    assert st["slurm"]["states"] == {"COMPLETED": 2, "FAILED": 1, "PENDING": 3, "RUNNING": 1, "UNKNOWN": 1}
+    assert st["slurm"]["shards"]["3"] == {"job_id": "41", "state": "FAILED", "exit_code": "1:0"}
+    text = CliRunner().invoke(main, ["status", str(store)])
+    assert text.exit_code == 0, text.output
+    assert text.output.splitlines()[-1].startswith("slurm: jobs 7,41 (8 shards): COMPLETED 2, FAILED 1")
+
+    # a damaged job record costs the SLURM section, never the store's counts
+    (store / "slurm" / "jobs.json").write_text("{not json")
+    res = CliRunner().invoke(main, ["status", str(store), "--json"])
+    assert res.exit_code == 0, res.output
+    st = json.loads(res.output)
+    assert "slurm" not in st and st["pending"] == 16
+    assert not any(
+        line.startswith("slurm:")
+        for line in CliRunner().invoke(main, ["status", str(store)]).output.splitlines()
+    )

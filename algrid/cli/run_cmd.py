@@ -1,4 +1,5 @@
-"""`algrid run`, `algrid status`, `algrid store verify|compact|export`: thin wrappers over algrid.execute.runner / algrid.store."""
+"""`algrid run`, `algrid status`, `algrid store verify|compact|export`: thin wrappers over algrid.execute.runner / algrid.store
+(and algrid.cluster.slurm for the array-task states `algrid status` shows beside the store's counts)."""
 
 from __future__ import annotations
 
@@ -112,12 +113,21 @@ def run(
 )
 def status(store_dir: str, as_json: bool, shards: int | None, grid_file: str | None) -> None:
     """How many experiments of the store's grid are ok, failed, timeout or pending (overall, per shard, per value)."""
+    from algrid.cluster.slurm import format_array_status, store_array_status
     from algrid.execute.local import load_plugins
     from algrid.store.status import format_status, store_status
 
     load_plugins()
     st = store_status(store_dir, grid_path=grid_file, shards=shards)
-    click.echo(json.dumps(st, indent=2, default=str) if as_json else format_status(st))
+    # the store knows the experiments, the cluster layer the array tasks: merged here, the layer above both
+    slurm = store_array_status(store_dir)
+    if slurm is not None:
+        st["slurm"] = slurm
+    if as_json:
+        click.echo(json.dumps(st, indent=2, default=str))
+    else:
+        text = format_status(st)
+        click.echo(text if slurm is None else f"{text}\n{format_array_status(slurm)}")
 
 
 @click.group()

@@ -7,7 +7,6 @@ in the run rows' ``shard`` column), because shards are computed, never stored.
 
 from __future__ import annotations
 
-import importlib
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -28,20 +27,6 @@ def _recorded_n(runs: pa.Table) -> int | None:
         return None
     ns = Counter(int(s.split("/")[1]) for s in labels if "/" in s)
     return ns.most_common(1)[0][0] if ns else None
-
-
-def _slurm_state(store_dir: Path) -> Any:
-    try:
-        mod = importlib.import_module("algrid.cluster.slurm")
-    except ImportError:
-        return None
-    fn = getattr(mod, "array_status", None)
-    if fn is None:
-        return None
-    try:
-        return fn(store_dir)
-    except Exception:  # noqa: BLE001 - status must work where SLURM is not reachable
-        return None
 
 
 _STATES: tuple[str, ...] = (*STATUSES, "pending")
@@ -87,7 +72,9 @@ def _stale(store: Store, grid: Any, unmatched: np.ndarray) -> int:
 def store_status(
     store_dir: str | Path, grid_path: str | Path | None = None, shards: int | None = None
 ) -> dict[str, Any]:
-    """The `algrid status --json` object: total/ok/failed/timeout/pending, shards, dimensions (+ slurm if known).
+    """The `algrid status --json` object: total/ok/failed/timeout/pending, shards, dimensions.
+
+    The store knows nothing about schedulers: `algrid status` adds the ``slurm`` key from the cluster layer.
 
     Vectorised over the grid's dictionary codes and uint64 keys (no per-experiment Python objects), so a
     6-million-experiment grid takes seconds.
@@ -146,9 +133,6 @@ def store_status(
         }
         for d in DIMENSIONS
     }
-    slurm = _slurm_state(Path(store_dir))
-    if slurm is not None:
-        out["slurm"] = slurm
     return out
 
 
@@ -183,8 +167,4 @@ def format_status(st: dict[str, Any], max_shards: int = 20) -> str:
         )
         more = f", ... (+{len(values) - 12})" if len(values) > 12 else ""
         lines.append(f"  {d}: {cells}{more}")
-    if st.get("slurm") is not None:
-        from algrid.cluster.slurm import format_array_status
-
-        lines.append(format_array_status(st["slurm"]))
     return "\n".join(lines)

@@ -1,16 +1,16 @@
-"""Small result stores with known structure for the analysis tests (written by algrid.analysis.synthetic)."""
+"""Small result stores with known structure for the analysis and report tests (written by algrid.analysis.synthetic).
+
+The conftest fixtures build them once per session; tests that modify a store build their own with these functions.
+"""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from click.testing import CliRunner
 
 from algrid.analysis.synthetic import write_synthetic_store
-from algrid.cli import main
 
 DATASETS = ["a", "b", "c", "d"]
 #: best > mid > random > low on every dataset and setting (gaps far above the noise).
@@ -82,14 +82,3 @@ def add_retry_rows(path: Path) -> str:
         table = table.set_column(table.schema.get_field_index(c), c, pa.array([None], pa.float32()))
     pq.write_table(table, path / "runs" / "part-retry.parquet")
     return key
-
-
-def cli(*args: str):
-    """Run `algrid ARGS` in-process; returns the click Result (stderr separate)."""
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-
-
-def cli_json(*args: str) -> dict:
-    res = cli(*args, "--json")
-    assert res.exit_code == 0, res.output + res.stderr
-    return json.loads(res.stdout)
