@@ -13,7 +13,9 @@ Why these three:
   ``failed`` with ``memory: MemoryError ...`` and the worker goes on. ``RLIMIT_AS`` was rejected: it also counts
   shared-library mappings and address space that is reserved but never touched (hundreds of MiB after importing
   scikit-learn), so a cap would mean nothing predictable. The limit is the worker's own data size when it starts
-  plus ``memory_mb``, so the libraries it shares with the zygote never count against the cap.
+  plus ``memory_mb``, so the libraries it shares with the zygote never count against the cap. ``RLIMIT_DATA`` does
+  count address space a custom allocator reserves without touching it, so workers run Arrow on the system allocator
+  (its default, mimalloc, reserves 1 GiB; see ``worker_environment``).
 
 Everything here is cheap (``ctypes``/``resource`` are loaded once in the zygote, before it forks).
 """

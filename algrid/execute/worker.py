@@ -50,8 +50,12 @@ WARM_MODULES: tuple[str, ...] = (
 
 
 def worker_environment() -> dict[str, str]:
-    """The caller's environment with single-threaded numerical libraries (set before numpy is imported)."""
-    return {**os.environ, **SINGLE_THREAD_ENV}
+    """The caller's environment with single-threaded numerical libraries (set before numpy is imported).
+
+    Arrow's allocator is the system's unless the caller chose one: its default (mimalloc) reserves 1 GiB of address
+    space on first use, which the kernel's memory cap (RLIMIT_DATA, see algrid.execute.lifetime) counts as used.
+    """
+    return {"ARROW_DEFAULT_MEMORY_POOL": "system", **os.environ, **SINGLE_THREAD_ENV}
 
 
 def prepare_worker() -> None:
