@@ -150,15 +150,16 @@ def test_memory_cap_is_enforced_within_ten_percent(tmp_path):
     assert cap / 2 <= reached <= 1.1 * cap, f"allocated {reached} MiB under a {cap} MiB cap"
 
 
+@pytest.mark.slow
 def test_kill9_of_the_runner_leaves_no_worker_and_resume_equals_uninterrupted(tmp_path):
     """SIGKILL to the runner alone (not its process group) at random moments, one of them while a worker hangs in
     an experiment that ignores SIGTERM/SIGINT: nothing it started survives, and resuming completes the store."""
     grid = _grid(
         tmp_path / "k9.yaml",
         ["random", "margin", "t_sleep"],
-        cycles=8,
-        timeout_s=2,
-        dimensions={"dataset": ["iris", "wine"], "learner": ["lr", "gnb"], "start": [0, 1]},
+        cycles=5,
+        timeout_s=3,  # t_sleep's timeout; the others take well under a second even on a loaded machine
+        dimensions={"dataset": ["iris", "wine"], "start": [0, 1]},
     )
     reference = tmp_path / "reference"
     r = _run(grid, reference, "--jobs", "2", env=_env(ALGRID_TEST_TAG="reference"))
