@@ -62,7 +62,7 @@ def run(
     plugin_registry.export_for_children()  # the grid's own `plugins:` reach the workers too
     shard_t = parse_shard(shard)
     if backend == "local" and not in_process:
-        from algrid.execute.local import prestart
+        from algrid.execute.zygote import prestart
 
         prestart()  # the workers' imports overlap the runner's own set-up from here on
     n_jobs = available_cpus() if jobs is None else int(jobs)

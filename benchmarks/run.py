@@ -319,7 +319,7 @@ def in_process(
 
     from algrid.engine.cache import ModelCache
     from algrid.engine.loop import run_experiment
-    from algrid.execute.local import freeze_imports
+    from algrid.execute.worker import freeze_imports
     from algrid.grid.lazy import load_grid
 
     freeze_imports()  # as a worker does after its imports

@@ -114,7 +114,7 @@ def run(
 def status(store_dir: str, as_json: bool, shards: int | None, grid_file: str | None) -> None:
     """How many experiments of the store's grid are ok, failed, timeout or pending (overall, per shard, per value)."""
     from algrid.cluster.slurm import format_array_status, store_array_status
-    from algrid.execute.local import load_plugins
+    from algrid.execute.plugins import load_plugins
     from algrid.store.status import format_status, store_status
 
     load_plugins()
@@ -145,7 +145,7 @@ def store() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def verify(store_dir: str, repair: bool, as_json: bool) -> None:
     """Exit 0 only if every part is readable, no experiment is stored twice and every run row has its curves."""
-    from algrid.execute.local import load_plugins
+    from algrid.execute.plugins import load_plugins
     from algrid.store.verify import verify as do_verify
 
     load_plugins()

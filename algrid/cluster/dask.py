@@ -28,7 +28,6 @@ serialised per process by a lock because some strategy libraries read NumPy's gl
 from __future__ import annotations
 
 import logging
-import math
 import threading
 import time
 from pathlib import Path
@@ -37,16 +36,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from algrid.errors import AlgridError
+from algrid.execute.plan import CHUNKS_PER_THREAD, MIN_CHUNK, index_groups, plan_chunks, work_groups
+from algrid.execute.session import RunSession
+from algrid.execute.summary import strategy_table
 
 if TYPE_CHECKING:
-    from algrid.execute.runner import RunSummary
+    from algrid.execute.summary import RunSummary
     from algrid.grid.lazy import Grid
 
-#: Chunks per worker thread when chunk_size is not given: small enough to balance, large enough to share work.
-CHUNKS_PER_THREAD = 4
-#: Default chunks hold at least this many experiments (unless that leaves threads idle): each chunk starts one
-#: runner worker process, whose imports cost about a second.
-MIN_CHUNK = 16
+__all__ = ["CHUNKS_PER_THREAD", "MIN_CHUNK", "DaskError", "chunk_indices", "plan_chunks", "run_dask"]
 
 _IN_PROCESS_LOCK = threading.Lock()
 
@@ -55,38 +53,6 @@ class DaskError(AlgridError):
     """Dask is missing, the scheduler is unreachable, or chunks failed on the workers."""
 
     exit_code = 1  # the cluster failed (environment), not the input
-
-
-def plan_chunks(groups: list[list[int]], n_threads: int, chunk_size: int | None = None) -> list[list[int]]:
-    """Pack consecutive work groups (lists of exp_indices) into chunks of about ``chunk_size`` experiments.
-
-    A group larger than a chunk is split (parallelism beats sharing when there are fewer groups than workers);
-    otherwise groups stay whole.
-    """
-    total = sum(len(g) for g in groups)
-    if total == 0:
-        return []
-    if chunk_size is None:
-        threads = max(1, n_threads)
-        chunk_size = max(
-            1, math.ceil(total / (threads * CHUNKS_PER_THREAD)), min(MIN_CHUNK, math.ceil(total / threads))
-        )
-    chunks: list[list[int]] = []
-    current: list[int] = []
-    for group in groups:
-        if len(group) > chunk_size:
-            if current:
-                chunks.append(current)
-                current = []
-            chunks.extend(group[i : i + chunk_size] for i in range(0, len(group), chunk_size))
-            continue
-        if current and len(current) + len(group) > chunk_size:
-            chunks.append(current)
-            current = []
-        current.extend(group)
-    if current:
-        chunks.append(current)
-    return chunks
 
 
 def _run_chunk(
@@ -153,13 +119,11 @@ def run_dask(
     progress: bool = True,
     connect_timeout: float = 20.0,
 ) -> RunSummary:
-    """Run the selected experiments of ``grid`` on a Dask cluster into ``store_dir``; see the module docstring."""
-    import pyarrow as pa
+    """Run the selected experiments of ``grid`` on a Dask cluster into ``store_dir``; see the module docstring.
 
-    from algrid.execute.runner import RunSummary, parse_shard, select, strategy_table, work_groups
-    from algrid.store import DoneTracker, Store, default_store_dir
-    from algrid.store.parts import recover_journals
-
+    The client runs the first steps of a RunSession (open the store, select, retire failed rows once, plan the work
+    groups); each Dask task then runs a whole session of its own on one chunk.
+    """
     t0 = time.monotonic()
     if not hasattr(grid, "decode"):
         from algrid.grid.lazy import load_grid
@@ -171,22 +135,15 @@ def run_dask(
     if scheduler:  # an unreachable scheduler fails before the store is touched
         client, cluster = _client(scheduler, n_workers, connect_timeout)
     try:
-        store_path = Path(store_dir if store_dir is not None else default_store_dir(grid)).resolve()
-        store = Store.create_or_open(store_path, grid)
-        recover_journals(store.root)
+        from algrid.store import default_store_dir
 
-        idx = select(grid, indices, parse_shard(shard))
-        table = grid.decode(idx)
-        keys = table.column("exp_key").to_pylist()
-        summary = RunSummary(store=str(store_path), selected=len(keys))
-        tracker = DoneTracker(store, interest=keys)
-        if retry_failed:  # once, here: tasks retiring rows of shared parts concurrently would race
-            retry = [k for k in keys if tracker.status_of.get(k) in ("failed", "timeout")]
-            summary.retired = store.retire(retry, reason="retry-failed")
-            tracker.refresh()
-        todo = table.filter(pa.array([not tracker.is_done(k) for k in keys], pa.bool_()))
-        summary.already_done = len(keys) - todo.num_rows
-        groups = [[t.exp_index for t in g] for g in work_groups(todo)]
+        store_path = Path(store_dir if store_dir is not None else default_store_dir(grid)).resolve()
+        session = RunSession(grid, store_path, indices=indices, shard=shard, retry_failed=retry_failed)
+        session.open_store()
+        session.select()
+        session.retire()  # once, here: tasks retiring rows of shared parts concurrently would race
+        groups = index_groups(session.plan())
+        summary = session.summary
 
         errors: list[str] = []
         if groups:
@@ -202,13 +159,12 @@ def run_dask(
             cluster.close()
 
     summary.elapsed_s = time.monotonic() - t0
-    summary.by_strategy = strategy_table(store, keys, table)
-    tracker.refresh()
-    missing = [k for k in keys if not tracker.is_done(k)]
+    summary.by_strategy = strategy_table(session.store, session.keys, session.table)
+    missing = session.missing()
     if errors or missing:
         why = f"{len(errors)} Dask task(s) failed (first: {errors[0]}); " if errors else ""
         raise DaskError(
-            f"{why}{len(missing)} of {len(keys)} experiments are not in {store_path} after the Dask run "
+            f"{why}{len(missing)} of {len(session.keys)} experiments are not in {store_path} after the Dask run "
             f"({summary.ran} ran this time, all committed); run the same command again to complete the store"
         )
     return summary
@@ -248,7 +204,5 @@ def chunk_indices(
     grid: Grid, indices: np.ndarray, n_threads: int, chunk_size: int | None = None
 ) -> list[list[int]]:
     """The chunks run_dask would submit for these (pending) exp_indices: a planning aid for users and tests."""
-    from algrid.execute.runner import work_groups
-
-    groups = [[t.exp_index for t in g] for g in work_groups(grid.decode(np.asarray(indices, dtype=np.int64)))]
+    groups = index_groups(work_groups(grid.decode(np.asarray(indices, dtype=np.int64))))
     return plan_chunks(groups, n_threads, chunk_size)
