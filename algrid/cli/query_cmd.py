@@ -13,7 +13,8 @@ from algrid.results import DIMENSIONS
 
 
 def _store_arg(f: Callable) -> Callable:
-    return click.argument("store", type=click.Path(file_okay=False))(f)
+    """STORE: a result store directory or a bundle file (`algrid store bundle`), opened read-only."""
+    return click.argument("store", type=click.Path())(f)
 
 
 def _common(f: Callable) -> Callable:
@@ -205,10 +206,26 @@ def runtime(store: str, where: str | None, as_json: bool) -> None:
 @click.option("--metric", default="f1_weighted", show_default=True, help="Metric to summarise.")
 @click.option("--summary", type=click.Choice(SUMMARY_CHOICES), default="aulc", show_default=True)
 @click.option("--missing", type=click.Choice(MISSING_POLICIES), default="zero", show_default=True)
-def report(store: str, out_dir: str, where: str | None, metric: str, summary: str, missing: str) -> None:
-    """Write a static HTML report (index.html + PNG plots) that opens in a browser without a server."""
-    from algrid.analysis.report import write_report
-
+@click.option(
+    "--static",
+    "static",
+    is_flag=True,
+    help="Static page with PNG plots (for papers) instead of the interactive one.",
+)
+def report(
+    store: str, out_dir: str, where: str | None, metric: str, summary: str, missing: str, static: bool
+) -> None:
+    """Write DIR/index.html: one self-contained interactive page (no server, no network), or with --static a
+    page of PNG plots. STORE may be a bundle from `algrid store bundle`."""
     with _open(store, where) as s:
-        path = write_report(s, out_dir, metric=metric, summary=summary, missing=missing)
+        if static:
+            from algrid.analysis.report import write_report
+
+            path = write_report(s, out_dir, metric=metric, summary=summary, missing=missing)
+        else:
+            from algrid.analysis.report_page import write_interactive_report
+
+            path = write_interactive_report(
+                s, out_dir, metric=metric, summary=summary, missing=missing, source=store
+            )
     click.echo(f"wrote {path}")
