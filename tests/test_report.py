@@ -1,4 +1,5 @@
-"""`algrid report`: a static page whose every image loads in a real browser (headless Chromium), with no server."""
+"""`algrid report --static`: a static page whose every image loads in a real browser (headless Chromium), with no
+server. The interactive page is tested in test_report_interactive.py."""
 
 from __future__ import annotations
 
@@ -28,11 +29,23 @@ def _chromium() -> str | None:
     return None
 
 
+def require_chromium() -> str:
+    """The Chromium executable, or skip (fail when ALGRID_REQUIRE_CHROMIUM=1, as in CI)."""
+    browser = _chromium()
+    if browser is None:
+        if os.environ.get("ALGRID_REQUIRE_CHROMIUM") == "1":
+            pytest.fail("chromium not found but ALGRID_REQUIRE_CHROMIUM=1 (apt-get install -y chromium)")
+        pytest.skip(
+            "chromium not installed (apt-get install -y chromium); set ALGRID_REQUIRE_CHROMIUM=1 to require it"
+        )
+    return browser
+
+
 @pytest.fixture(scope="module")
 def report_dir(tmp_path_factory):
     base = tmp_path_factory.mktemp("report")
     missing_store(base / "store")
-    res = cli("report", base / "store", "--out", base / "out")
+    res = cli("report", base / "store", "--out", base / "out", "--static")
     assert res.exit_code == 0, res.output
     return base / "out"
 
@@ -75,14 +88,9 @@ def _images_loaded(browser: str, page: Path, tmp_path: Path) -> tuple[int, int]:
     return int(found.group(1)), int(found.group(2))
 
 
+@pytest.mark.chromium
 def test_report_images_load_in_headless_chromium(report_dir, tmp_path):
-    browser = _chromium()
-    if browser is None:
-        if os.environ.get("ALGRID_REQUIRE_CHROMIUM") == "1":
-            pytest.fail("chromium not found but ALGRID_REQUIRE_CHROMIUM=1 (apt-get install -y chromium)")
-        pytest.skip(
-            "chromium not installed (apt-get install -y chromium); set ALGRID_REQUIRE_CHROMIUM=1 to require it"
-        )
+    browser = require_chromium()
     ok, total = _images_loaded(browser, report_dir / "index.html", tmp_path)
     assert total == len(EXPECTED_IMAGES) and ok == total
     # the check can fail: a copy of the report with one image gone reports it
@@ -103,7 +111,13 @@ def test_report_bad_output_dir(report_dir, tmp_path):
 def test_report_with_where_and_few_strategies(tmp_path):
     missing_store(tmp_path / "store")
     res = cli(
-        "report", tmp_path / "store", "--out", tmp_path / "out", "--where", "strategy IN ('best', 'mid')"
+        "report",
+        tmp_path / "store",
+        "--out",
+        tmp_path / "out",
+        "--static",
+        "--where",
+        "strategy IN ('best', 'mid')",
     )
     assert res.exit_code == 0, res.output
     page = (tmp_path / "out" / "index.html").read_text()

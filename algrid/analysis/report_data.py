@@ -39,6 +39,18 @@ def _curve_groups(store: StoreData, metric: str, dims: list[str]) -> tuple[int, 
     return int(n_groups), int(max_cycle)
 
 
+def _aggregate(store: StoreData, metric: str, cols: list[str], step: int, max_cycle: int):
+    keep = f"(c.cycle % {step} = 0 OR c.cycle = {max_cycle})" if step > 1 else "true"
+    select = ", ".join(f"CAST(r.{c} AS VARCHAR) AS {c}" for c in cols)
+    return store.sql(
+        f"""SELECT {select}, c.n_labeled AS x, count(*) AS n, avg(c.{metric}) AS mean,
+                   stddev_samp(c.{metric}) AS sd
+            FROM curves c JOIN runs r USING (exp_key)
+            WHERE r.status = 'ok' AND c.{metric} IS NOT NULL AND c.n_labeled IS NOT NULL AND {keep}
+            GROUP BY ALL ORDER BY ALL"""
+    ).df()
+
+
 def curve_data(store: StoreData, metric: str, budget: int = CURVE_BUDGET) -> dict[str, Any]:
     """Mean, standard deviation and count of ``metric`` per (dataset, strategy, implementation, learner,
     batch_size, n_labeled), columnar with dictionary-coded labels, thinned to at most ``budget`` points.
@@ -53,17 +65,19 @@ def curve_data(store: StoreData, metric: str, budget: int = CURVE_BUDGET) -> dic
         pooled.append(dims.pop())
         n_groups, max_cycle = _curve_groups(store, metric, dims)
     n_cycles = max_cycle + 1
-    step = max(1, math.ceil(n_groups * n_cycles / max(budget, 1)))
-    keep = f"(c.cycle % {step} = 0 OR c.cycle = {max_cycle})" if step > 1 else "true"
-    cols = ["dataset", "strategy", "implementation", *dims]
-    select = ", ".join(f"CAST(r.{c} AS VARCHAR) AS {c}" for c in cols)
-    frame = store.sql(
-        f"""SELECT {select}, c.n_labeled AS x, count(*) AS n, avg(c.{metric}) AS mean,
-                   stddev_samp(c.{metric}) AS sd
-            FROM curves c JOIN runs r USING (exp_key)
-            WHERE r.status = 'ok' AND c.{metric} IS NOT NULL AND c.n_labeled IS NOT NULL AND {keep}
-            GROUP BY ALL ORDER BY ALL"""
-    ).df()
+    max_step = max(1, n_cycles // MIN_POINTS)
+    step = min(max_step, max(1, math.ceil(n_groups * n_cycles / max(budget, 1))))
+    while True:
+        cols = ["dataset", "strategy", "implementation", *dims]
+        frame = _aggregate(store, metric, cols, step, max_cycle)
+        if len(frame) <= budget:
+            break
+        if step < max_step:  # numbers of labels differ within a group (pooled batch sizes, initial pools)
+            step = min(max_step, max(step + 1, math.ceil(step * len(frame) / budget)))
+        elif dims:
+            pooled.append(dims.pop())
+        else:
+            break  # one point per (dataset, strategy) and cycle subset: cannot shrink further
     out: dict[str, Any] = {
         "available": not frame.empty,
         "metric": metric,
