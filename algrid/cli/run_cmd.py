@@ -227,7 +227,7 @@ def bundle(store_dir: str, out: str, no_report: bool, as_json: bool) -> None:
 @click.option(
     "--out",
     type=click.Path(),
-    help="Output directory [default: STORE/export], or a file name ending in .csv/.parquet.",
+    help="Output directory [default: the working directory], or a file name ending in .csv/.parquet.",
 )
 @click.option(
     "--table",

@@ -154,7 +154,14 @@ def run_dask(
     """Run the selected experiments of ``grid`` on a Dask cluster into ``store_dir``; see the module docstring."""
     import pyarrow as pa
 
-    from algrid.execute.runner import RunSummary, parse_shard, select, strategy_table, work_groups
+    from algrid.execute.runner import (
+        RunSummary,
+        add_grid_progress,
+        parse_shard,
+        select,
+        strategy_table,
+        work_groups,
+    )
     from algrid.store import DoneTracker, Store, default_store_dir
     from algrid.store.parts import recover_journals
 
@@ -201,6 +208,7 @@ def run_dask(
 
     summary.elapsed_s = time.monotonic() - t0
     summary.by_strategy = strategy_table(store, keys, table)
+    add_grid_progress(summary, store, grid)
     tracker.refresh()
     missing = [k for k in keys if not tracker.is_done(k)]
     if errors or missing:

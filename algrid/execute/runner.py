@@ -69,6 +69,9 @@ class RunSummary:
     interrupted: bool = False
     elapsed_s: float = 0.0
     by_strategy: list[dict[str, Any]] = field(default_factory=list)
+    grid_total: int | None = None  # experiments in the whole grid
+    grid_pending: int | None = None  # of those, without a result yet (any shard)
+    pending_elsewhere: int | None = None  # ... outside this run's selection (other shards)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -107,6 +110,15 @@ class RunSummary:
             + (f"; {self.held_elsewhere} held by another runner" if self.held_elsewhere else "")
             + f"; store: {self.store}"
         )
+        if self.grid_pending is not None:
+            lines.append(
+                f"whole grid: {self.grid_pending} of {self.grid_total} experiments pending"
+                + (
+                    f", {self.pending_elsewhere} of them in other shards"
+                    if self.selected < (self.grid_total or 0)
+                    else ""
+                )
+            )
         return "\n".join(lines)
 
 
@@ -328,11 +340,18 @@ def run_shard(
     summary.interrupted = stopped[0]
     summary.elapsed_s = time.monotonic() - t_start
     summary.by_strategy = strategy_table(store, keys, table)
+    add_grid_progress(summary, store, grid)
     if stopped[0]:
         raise Interrupted(
             f"interrupted: {summary.ran} experiments finished and committed to {store_dir}; run the same command to resume"
         )
     return summary
+
+
+def add_grid_progress(summary: RunSummary, store: Store, grid: Grid) -> None:
+    from algrid.store.progress import add_grid_progress as add
+
+    add(summary, store, grid)
 
 
 def strategy_table(store: Store, keys: list[str], selection: pa.Table) -> list[dict[str, Any]]:
