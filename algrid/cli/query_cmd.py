@@ -103,7 +103,16 @@ def impact(
     missing: str,
     as_json: bool,
 ) -> None:
-    """How much one hyperparameter (or every one, --all) changes results, selections and rankings."""
+    """How much one hyperparameter (or every one, --all) changes results, selections and rankings.
+
+    \b
+    variance_share         share of the summary's variance explained by P alone (eta squared)
+    variance_share_within  the same after removing the means of matched blocks (other settings fixed)
+    kendall_tau            mean Kendall tau between leaderboards built from each value of P (1 = same ranking)
+    tau_vs_all             mean Kendall tau of each value's leaderboard against the one of all data
+    pearson                mean Pearson correlation of the summary between two values over matched experiments
+    jaccard                mean overlap of the samples selected by matched experiments (1 = same samples)
+    """
     from algrid.analysis.impact import check_param, impact_all
     from algrid.analysis.impact import impact as run
 
