@@ -21,12 +21,13 @@ from algrid.analysis.tables import missing_line
 from algrid.analysis.values import build_values
 from algrid.errors import AlgridError
 
-#: Curve points (one per group and number of labels) the page carries at most.
-CURVE_BUDGET = 60_000
+#: Curve points (one per group and number of labels) the page carries at most (~35 bytes each).
+CURVE_BUDGET = 200_000
 #: Fewest points a thinned curve keeps before groups are pooled instead.
 MIN_POINTS = 8
-#: Filter dimensions of the curves, pooled (last first) when the budget needs it.
-CURVE_FILTERS: tuple[str, ...] = ("learner", "batch_size")
+#: Filter dimensions of the curves, pooled (last first) when the budget needs it. Learners go first: pooling them
+#: keeps the numbers of labels of a curve, pooling batch sizes multiplies them.
+CURVE_FILTERS: tuple[str, ...] = ("batch_size", "learner")
 
 
 def _curve_groups(store: StoreData, metric: str, dims: list[str]) -> tuple[int, int]:
@@ -104,8 +105,8 @@ def curve_data(store: StoreData, metric: str, budget: int = CURVE_BUDGET) -> dic
     out["codes"] = codes
     out["x"] = frame["x"].astype(int).tolist()
     out["n"] = frame["n"].astype(int).tolist()
-    out["mean"] = [round(v, 5) for v in frame["mean"].astype(float)]
-    out["sd"] = [0.0 if math.isnan(v) else round(v, 5) for v in frame["sd"].astype(float)]
+    out["mean"] = [round(v, 4) for v in frame["mean"].astype(float)]
+    out["sd"] = [0.0 if math.isnan(v) else round(v, 4) for v in frame["sd"].astype(float)]
     return out
 
 

@@ -99,7 +99,7 @@
       });
       var col = color(label);
       traces.push({ x: xs.concat(xs.slice().reverse()), y: hi.concat(lo.slice().reverse()), type: "scatter",
-        mode: "lines", fill: "toself", fillcolor: rgba(col, 0.15), line: { width: 0 }, hoverinfo: "skip",
+        mode: "lines", fill: "toself", fillcolor: rgba(col, 0.12), line: { width: 0 }, hoverinfo: "skip",
         showlegend: false, legendgroup: label, name: label + " (95% band)" });
       traces.push({ x: xs, y: ys, type: "scatter", mode: "lines", name: label, legendgroup: label,
         line: { color: col, width: 2 }, customdata: ns,
@@ -176,7 +176,7 @@
     var labelsCd = CD.rows.map(function (r) { return r.strategy + "@" + r.implementation; });
     var maxLen = Math.max.apply(null, labelsCd.map(function (s) { return s.length; })) + 6;
     var width = document.getElementById("cd-plot").clientWidth || 900;
-    var frac = Math.min(0.4, (7.5 * maxLen + 40) / width);
+    var frac = Math.min(0.35, (7.5 * maxLen + 40) / width);
     var d0 = frac, d1 = 1 - frac, lo = 1, hi = Math.max(k, 2), step = 0.5;
     var px = function (r) { return d0 + (r - lo) / (hi - lo) * (d1 - d0); };
     var top = -(0.45 + 0.3 * nc);
@@ -207,7 +207,8 @@
     line(px(cdEnd), 0.45, px(cdEnd), 0.65, "#000", 2);
     ann.push({ x: (px(lo) + px(cdEnd)) / 2, y: 0.8, xref: "paper", yref: "y", showarrow: false,
       text: "CD = " + fmt(CD.cd, 2), font: { size: 13 } });
-    var ticks = []; for (var t = 1; t <= hi; t++) { ticks.push(t); }
+    var every = Math.max(1, Math.ceil(28 * (hi - lo) / Math.max(1, (d1 - d0) * width)));
+    var ticks = []; for (var t = 1; t <= hi; t += every) { ticks.push(t); }
     var bottom = top - step * (half - 1) - 0.4, ytop = 1.6;
     var hover = { x: CD.rows.map(function (r) { return r.mean_rank; }), y: CD.rows.map(function () { return 0; }),
       type: "scatter", mode: "markers", marker: { size: 9, color: "#333" }, cliponaxis: false, showlegend: false,

@@ -33,10 +33,11 @@ main{max-width:1400px;margin:0 auto;padding:0 24px 40px}
 section{background:#fff;border:1px solid #e3e3e3;border-radius:6px;margin:18px 0;padding:10px 16px}
 section h2{font-size:18px;margin:6px 0 10px}
 .row{display:flex;gap:18px;align-items:flex-start}.fig{flex:1 1 auto;min-width:0;overflow-x:auto}
-aside{flex:0 0 270px;font-size:13.5px;line-height:1.45;color:#333;background:#f5f7fa;border-left:3px solid #8aa8cc;
+.row.wide{flex-direction:column-reverse;align-items:stretch}.row.wide .fig{width:100%}.row.wide aside{flex:none}
+aside{flex:0 0 250px;font-size:13.5px;line-height:1.45;color:#333;background:#f5f7fa;border-left:3px solid #8aa8cc;
 padding:8px 12px}aside p{margin:0 0 8px}
 .note{color:#666;font-style:italic}.meta{color:#555;font-size:13px}
-table{border-collapse:collapse;font-size:13px;margin:6px 0}td,th{border:1px solid #d5d5d5;padding:3px 8px}
+table{border-collapse:collapse;font-size:13px;margin:6px 0}td,th{border:1px solid #d5d5d5;padding:3px 6px}
 th{background:#f0f0f0;text-align:left}table.sortable th{cursor:pointer;user-select:none}
 table.sortable th[aria-sort=ascending]::after{content:' \\25B2'}table.sortable th[aria-sort=descending]::after{content:' \\25BC'}
 td.n{text-align:right;font-variant-numeric:tabular-nums}tr.flag td{background:#fff4e0}
@@ -82,9 +83,14 @@ def _table(rows: list[dict], columns: list[str], table_id: str, limit: int = 500
     return f"<table class='sortable' id='{table_id}'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}"
 
 
+#: Sections whose figure needs the full width (the explanation goes above it).
+_WIDE = ("heatmap", "cd")
+
+
 def _section(key: str, title: str, figure: str, explanation: str) -> str:
+    row = "row wide" if key in _WIDE else "row"
     return (
-        f"<section id='{key}'><h2>{html.escape(title)}</h2><div class='row'><div class='fig'>{figure}</div>"
+        f"<section id='{key}'><h2>{html.escape(title)}</h2><div class='{row}'><div class='fig'>{figure}</div>"
         f"<aside class='explain'>{explanation}</aside></div></section>"
     )
 
@@ -103,8 +109,9 @@ def _filters(curves: dict) -> str:
         if dim not in curves["dims"]:
             continue
         values = curves["labels"][dim]
-        # one dataset at a time by default: numbers of labels differ between datasets
-        default = 0 if dim == "dataset" and len(values) > 1 else -1
+        # one dataset and one batch size at a time by default: their curves have different numbers of labels,
+        # so pooling them gives jagged curves
+        default = 0 if dim in ("dataset", "batch_size") and len(values) > 1 else -1
         opts = [f"<option value='-1'{' selected' if default == -1 else ''}>all</option>"]
         opts += [
             f"<option value='{i}'{' selected' if default == i else ''}>{html.escape(v)}</option>"
@@ -124,7 +131,7 @@ def _explanations(data: dict) -> dict[str, str]:
     thin = curves.get("cycle_step", 1)
     curve_notes = ""
     if thin > 1:
-        curve_notes += f"<p class='note'>To keep the page small, every {thin}th cycle is drawn.</p>"
+        curve_notes += f"<p class='note'>To keep the page small, one cycle in {thin} is drawn.</p>"
     if pooled:
         curve_notes += (
             f"<p class='note'>Too many combinations to filter by {html.escape(', '.join(pooled))}: "
@@ -147,7 +154,7 @@ def _explanations(data: dict) -> dict[str, str]:
             "datasets. Click a column to sort.</p>"
             f"<p><b>Missing data:</b> {html.escape(lb['missing_line'])}.</p>"
             f"<p><b>rank_sensitive</b> (highlighted): the strategy's place changes between the missing-data "
-            f"policies zero / drop / penalty (columns rank_zero, rank_drop, rank_penalty); "
+            f"policies zero / drop / penalty (its place under each is in the column zero/drop/penalty); "
             f"{lb['n_sensitive']} strategies are sensitive.</p>"
         ),
         "curves": (
@@ -218,13 +225,18 @@ def render_page(data: dict, title: str, source: str) -> str:
         "n",
         "n_datasets",
         "rank_sensitive",
-        "rank_zero",
-        "rank_drop",
-        "rank_penalty",
+        "zero/drop/penalty",
+    ]
+    lb_rows = [
+        dict(
+            r,
+            **{"zero/drop/penalty": " / ".join(str(r.get(f"rank_{p}")) for p in ("zero", "drop", "penalty"))},
+        )
+        for r in data["leaderboard"]["rows"]
     ]
     explain = _explanations(data)
     figures = {
-        "leaderboard": _table(data["leaderboard"]["rows"], lb_cols, "leaderboard-table"),
+        "leaderboard": _table(lb_rows, lb_cols, "leaderboard-table"),
         "curves": _filters(data["curves"]) + "<div id='curves-plot'></div>",
         "heatmap": "<div id='heatmap-plot'></div>",
         "impact": "<div id='impact-plot'></div>",
