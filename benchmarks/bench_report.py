@@ -56,8 +56,8 @@ def _store_facts(store: Path) -> dict:
 
     runs = f"'{store}/runs/*.parquet'"
     curves = f"'{store}/curves/*.parquet'"
-    n_exp = duckdb.sql(f"SELECT count(*) FROM read_parquet({runs})").fetchone()[0]
-    n_curve = duckdb.sql(f"SELECT count(*) FROM read_parquet({curves})").fetchone()[0]
+    n_exp = duckdb.sql(f"SELECT count(*) FROM read_parquet({runs})").fetchall()[0][0]
+    n_curve = duckdb.sql(f"SELECT count(*) FROM read_parquet({curves})").fetchall()[0][0]
     size = sum(p.stat().st_size for p in store.rglob("*.parquet"))
     return {"experiments": n_exp, "curve_rows": n_curve, "bytes": size}
 
