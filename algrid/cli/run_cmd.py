@@ -122,7 +122,7 @@ def status(store_dir: str, as_json: bool, shards: int | None, grid_file: str | N
 
 @click.group()
 def store() -> None:
-    """Check, repair, compact and export result stores."""
+    """Check, repair, compact, export and bundle result stores."""
 
 
 @store.command()
