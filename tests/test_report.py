@@ -1,15 +1,15 @@
-"""`algrid report`: a static page whose every image loads in a real browser (headless Chromium), with no server."""
+"""`algrid report --static`: a static page whose every image loads in a real browser (headless Chromium), with no
+server. The interactive page is tested in test_report_interactive.py."""
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-from helpers import invoke
+from helpers import invoke, require_chromium
 
 _CHECK = """<script>window.addEventListener('load', function () {
   var imgs = Array.prototype.slice.call(document.images);
@@ -20,19 +20,11 @@ _CHECK = """<script>window.addEventListener('load', function () {
 EXPECTED_IMAGES = {"heatmap.png", "curves.png", "impact.png", "stability.png", "cd.png", "runtime.png"}
 
 
-def _chromium() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
-
-
 @pytest.fixture(scope="module")
 def report_dir(missing_store_dir, tmp_path_factory):
     store, _ = missing_store_dir
     out = tmp_path_factory.mktemp("report") / "out"
-    res = invoke("report", store, "--out", out)
+    res = invoke("report", store, "--out", out, "--static")
     assert res.exit_code == 0, res.output
     return out
 
@@ -75,14 +67,9 @@ def _images_loaded(browser: str, page: Path, tmp_path: Path) -> tuple[int, int]:
     return int(found.group(1)), int(found.group(2))
 
 
+@pytest.mark.chromium
 def test_report_images_load_in_headless_chromium(report_dir, tmp_path):
-    browser = _chromium()
-    if browser is None:
-        if os.environ.get("ALGRID_REQUIRE_CHROMIUM") == "1":
-            pytest.fail("chromium not found but ALGRID_REQUIRE_CHROMIUM=1 (apt-get install -y chromium)")
-        pytest.skip(
-            "chromium not installed (apt-get install -y chromium); set ALGRID_REQUIRE_CHROMIUM=1 to require it"
-        )
+    browser = require_chromium()
     ok, total = _images_loaded(browser, report_dir / "index.html", tmp_path)
     assert total == len(EXPECTED_IMAGES) and ok == total
     # the check can fail: a copy of the report with one image gone reports it
@@ -102,7 +89,13 @@ def test_report_bad_output_dir(missing_store_dir, tmp_path):
 
 def test_report_with_where_and_few_strategies(missing_store_dir, tmp_path):
     res = invoke(
-        "report", missing_store_dir[0], "--out", tmp_path / "out", "--where", "strategy IN ('best', 'mid')"
+        "report",
+        missing_store_dir[0],
+        "--out",
+        tmp_path / "out",
+        "--static",
+        "--where",
+        "strategy IN ('best', 'mid')",
     )
     assert res.exit_code == 0, res.output
     page = (tmp_path / "out" / "index.html").read_text()

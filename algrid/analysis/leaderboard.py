@@ -140,3 +140,38 @@ def leaderboard(
         "n_datasets": int(means["dataset"].nunique()) if not means.empty else 0,
         "where": store.where,
     }
+
+
+def rank_sensitivity(
+    store: StoreData,
+    metric: str = "f1_weighted",
+    summary: str = "aulc",
+    policies: tuple[str, ...] = ("zero", "drop", "penalty"),
+) -> dict[str, Any]:
+    """Leaderboard position of every strategy under each missing-data policy; ``sensitive`` flags a strategy
+    whose position differs between policies.
+
+    Why: a strategy that crashes or times out often can lead under ``drop`` (only its successes count) and trail
+    under ``zero``; a reader of one leaderboard must know its place depends on that choice."""
+    positions: dict[tuple[str, str], dict[str, int]] = {}
+    for policy in policies:
+        board = leaderboard_table(store, build_values(store, metric, summary, policy))
+        for pos, (s, i) in enumerate(zip(board["strategy"], board["implementation"], strict=True), 1):
+            positions.setdefault((str(s), str(i)), {})[policy] = pos
+    rows = []
+    for (s, i), by_policy in positions.items():
+        ranks = [by_policy.get(p) for p in policies]
+        rows.append(
+            {"strategy": s, "implementation": i}
+            | {f"rank_{p}": r for p, r in zip(policies, ranks, strict=True)}
+            | {"sensitive": len(set(ranks)) > 1}
+        )
+    rows.sort(key=lambda r: (r.get(f"rank_{policies[0]}") or 10**9, r["strategy"], r["implementation"]))
+    return {
+        "metric": metric,
+        "summary": summary,
+        "policies": list(policies),
+        "rows": rows,
+        "n_sensitive": sum(r["sensitive"] for r in rows),
+        "where": store.where,
+    }

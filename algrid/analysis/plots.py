@@ -22,7 +22,7 @@ def _save(fig: Figure, path: Path) -> Path:
 def learning_curves(curves: pd.DataFrame, path: Path, metric: str, max_panels: int = 12) -> Path:
     """One panel per dataset: mean curve per strategy with a 95% confidence band (mean +- 1.96 sem).
 
-    ``curves`` has columns dataset, label, cycle, mean, sd, n."""
+    ``curves`` has columns dataset, label, n_labeled, mean, sd, n."""
     datasets = sorted(curves["dataset"].unique())[:max_panels]
     cols = min(3, max(1, len(datasets)))
     rows = max(1, math.ceil(len(datasets) / cols))
@@ -33,15 +33,15 @@ def learning_curves(curves: pd.DataFrame, path: Path, metric: str, max_panels: i
         ax = fig.add_subplot(rows, cols, i + 1)
         sub = curves[curves["dataset"] == ds]
         for j, lab in enumerate(labels):
-            s = sub[sub["label"] == lab].sort_values("cycle")
+            s = sub[sub["label"] == lab].sort_values("n_labeled")
             if s.empty:
                 continue
             sem = s["sd"].fillna(0).to_numpy() / np.sqrt(np.maximum(s["n"].to_numpy(), 1))
             m = s["mean"].to_numpy()
-            ax.plot(s["cycle"], m, color=cmap[j], label=lab, lw=1.4)
-            ax.fill_between(s["cycle"], m - 1.96 * sem, m + 1.96 * sem, color=cmap[j], alpha=0.18, lw=0)
+            ax.plot(s["n_labeled"], m, color=cmap[j], label=lab, lw=1.4)
+            ax.fill_between(s["n_labeled"], m - 1.96 * sem, m + 1.96 * sem, color=cmap[j], alpha=0.18, lw=0)
         ax.set_title(str(ds))
-        ax.set_xlabel("cycle")
+        ax.set_xlabel("number of labelled samples")
         ax.set_ylabel(metric)
         ax.grid(alpha=0.3)
     if datasets:
@@ -61,17 +61,17 @@ def heatmap(means: pd.DataFrame, order: list[str], path: Path, metric: str) -> P
     """Datasets x strategies: colour = rank within the dataset (1 = best), text = mean value."""
     pivot = means.pivot_table(index="dataset", columns="label", values="value").reindex(columns=order)
     ranks = pivot.rank(axis=1, ascending=False, method="average")
-    h = max(3.0, 0.35 * len(pivot) + 2.0)
-    w = max(7.0, 0.6 * len(order) + 3.5)
+    h = max(3.0, 0.42 * len(pivot) + 2.2)
+    w = max(7.0, 0.85 * len(order) + 3.5)
     fig = Figure(figsize=(w, h))
     ax = fig.add_subplot(1, 1, 1)
     im = ax.imshow(ranks.to_numpy(dtype=float), cmap="RdYlGn_r", aspect="auto")
-    ax.set_xticks(range(len(order)), order, rotation=60, ha="right", fontsize=8)
-    ax.set_yticks(range(len(pivot)), [str(x) for x in pivot.index], fontsize=8)
+    ax.set_xticks(range(len(order)), order, rotation=60, ha="right", fontsize=10)
+    ax.set_yticks(range(len(pivot)), [str(x) for x in pivot.index], fontsize=10)
     if pivot.size <= 600:
         for (r, c), v in np.ndenumerate(pivot.to_numpy(dtype=float)):
             if not np.isnan(v):
-                ax.text(c, r, f"{v:.2f}", ha="center", va="center", fontsize=6)
+                ax.text(c, r, f"{v:.2f}", ha="center", va="center", fontsize=9)
     fig.colorbar(im, ax=ax, label="rank in dataset (1 = best)")
     ax.set_title(f"{metric}: mean per dataset and strategy", fontsize=10)
     fig.tight_layout()
@@ -140,7 +140,7 @@ def cd_diagram(res: dict, path: Path) -> Path:
     fig = Figure(figsize=(8, 1.6 + 0.3 * half))
     ax = fig.add_subplot(1, 1, 1)
     ax.set_xlim(1 - 0.3, k + 0.3)
-    ax.set_ylim(-(half + 1.5), 1.8)
+    ax.set_ylim(-(half * 0.55 + 0.6), 1.8)
     ax.hlines(0, 1, k, color="k")
     for t in range(1, k + 1):
         ax.vlines(t, 0, 0.15, color="k")
@@ -182,7 +182,7 @@ def runtime_chart(res: dict, path: Path) -> Path:
     if np.nanmin(np.r_[fit, qry, np.inf]) > 0 and np.isfinite(np.nanmax(np.r_[fit, qry, -np.inf])):
         ax1.set_xscale("log")
     ax1.set_xlabel("seconds per cycle")
-    ax1.legend(fontsize=7)
+    ax1.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
     ax2 = fig.add_subplot(1, 2, 2)
     left = np.zeros(len(rows))
     for key, color in (("ok", "tab:green"), ("failed", "tab:red"), ("timeout", "tab:orange")):
@@ -192,6 +192,6 @@ def runtime_chart(res: dict, path: Path) -> Path:
     ax2.set_yticks(y, labels, fontsize=8)
     ax2.invert_yaxis()
     ax2.set_xlabel("experiments")
-    ax2.legend(fontsize=7)
+    ax2.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, frameon=False)
     fig.tight_layout()
     return _save(fig, path)

@@ -1,4 +1,4 @@
-"""`algrid report`: a static HTML page with PNG plots, viewable from the file system (relative paths, no
+"""`algrid report --static`: a static HTML page with PNG plots, viewable from the file system (relative paths, no
 scripts, no server). Each section is computed by the same API the queries use; a section that cannot be computed
 on this store (e.g. the CD diagram with fewer than three strategies) is replaced by a one-line note."""
 
@@ -94,10 +94,15 @@ def write_report(
     sections.append("<h2>Learning curves</h2>")
     curve_metric = metric if store.has_curves else None
     if curve_metric:
+        # one batch size (the smallest): batch sizes label at different numbers of samples, so pooling them
+        # would give jagged curves (the interactive report filters by every batch size)
+        batch = store.sql("SELECT min(batch_size) FROM runs WHERE status = 'ok'").fetchone()[0]
         curves = store.sql(
-            f"""SELECT CAST(r.dataset AS VARCHAR) AS dataset, r.strategy || '@' || r.implementation AS label, c.cycle,
-                       avg(c.{curve_metric}) AS mean, stddev_samp(c.{curve_metric}) AS sd, count(*) AS n
-                FROM curves c JOIN runs r USING (exp_key) WHERE r.status = 'ok' GROUP BY ALL"""
+            f"""SELECT CAST(r.dataset AS VARCHAR) AS dataset, r.strategy || '@' || r.implementation AS label,
+                       c.n_labeled, avg(c.{curve_metric}) AS mean, stddev_samp(c.{curve_metric}) AS sd, count(*) AS n
+                FROM curves c JOIN runs r USING (exp_key)
+                WHERE r.status = 'ok' AND r.batch_size = ? GROUP BY ALL""",
+            [batch],
         ).df()
         if curves.empty:
             sections.append(_note("no finished curves to plot"))
@@ -106,8 +111,8 @@ def write_report(
             n_ds = curves["dataset"].nunique()
             sections.append(
                 _note(
-                    f"mean over finished experiments with a 95% confidence band; "
-                    f"{min(n_ds, 12)} of {n_ds} datasets shown"
+                    f"mean over finished experiments with batch size {batch} against the number of labelled "
+                    f"samples, with a 95% confidence band; {min(n_ds, 12)} of {n_ds} datasets shown"
                 )
             )
             sections.append(_img("curves.png", "learning curves"))

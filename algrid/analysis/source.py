@@ -272,6 +272,8 @@ class StoreData:
 
     def close(self) -> None:
         self.con.close()
+        for cleanup in getattr(self, "cleanups", []):
+            cleanup()
 
     def __enter__(self) -> StoreData:
         return self
@@ -281,5 +283,19 @@ class StoreData:
 
 
 def open_store(path: str | Path, where: str | None = None) -> StoreData:
-    """Open STORE for analysis (raises StoreError / QueryError with one-line messages)."""
+    """Open STORE for analysis (raises StoreError / QueryError with one-line messages).
+
+    STORE may be a bundle file (`algrid store bundle`): it is extracted to a temporary directory, removed again
+    when the StoreData is closed; the bundle itself is only read."""
+    if Path(path).is_file():
+        from algrid.store.bundle import OpenedBundle
+
+        bundle = OpenedBundle(path)
+        try:
+            data = StoreData(bundle.store, where)
+        except BaseException:
+            bundle.close()
+            raise
+        data.cleanups = [bundle.close]
+        return data
     return StoreData(path, where)

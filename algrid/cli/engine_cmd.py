@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from algrid.cli.listing import width_option
 from algrid.errors import GridError
 
 
@@ -53,33 +54,90 @@ def strategy_rows() -> list[dict[str, Any]]:
     return rows
 
 
+def filter_strategies(
+    rows: list[dict[str, Any]],
+    implementation: tuple[str, ...] = (),
+    available: bool | None = None,
+    multiclass: bool = False,
+    binary_only: bool = False,
+    search: str | None = None,
+) -> list[dict[str, Any]]:
+    """The rows of `strategy_rows` that pass every given filter (see `algrid strategies --help`)."""
+    impls = {i.lower() for i in implementation}
+    out = []
+    for r in rows:
+        if impls and r["implementation"].lower() not in impls:
+            continue
+        if available is not None and bool(r["available"]) != available:
+            continue
+        if multiclass and r["binary_only"]:
+            continue
+        if binary_only and not r["binary_only"]:
+            continue
+        if search and search.lower() not in f"{r['strategy']} {r['description'] or ''}".lower():
+            continue
+        out.append(r)
+    return out
+
+
 @click.command("strategies")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list instead of a table.")
-def strategies(as_json: bool) -> None:
-    """List every (strategy, implementation) pair of the registry."""
-    rows = strategy_rows()
+@click.option(
+    "--implementation",
+    "implementation",
+    multiple=True,
+    metavar="NAME",
+    help="Only this implementation (native, modal, smalltext, skactiveml, ...; repeatable).",
+)
+@click.option(
+    "--available/--unavailable", "available", default=None, help="Only usable (or only unusable) pairs."
+)
+@click.option("--multiclass", is_flag=True, help="Only strategies that work on multiclass data.")
+@click.option("--binary-only", is_flag=True, help="Only strategies restricted to binary data.")
+@click.option("--search", metavar="TEXT", help="Only names or descriptions containing TEXT.")
+@width_option
+def strategies(
+    as_json: bool,
+    implementation: tuple[str, ...],
+    available: bool | None,
+    multiclass: bool,
+    binary_only: bool,
+    search: str | None,
+    width: int,
+) -> None:
+    """List every (strategy, implementation) pair of the registry (filters apply to --json too)."""
+    from algrid.cli.listing import Column, render
+
+    rows = filter_strategies(strategy_rows(), implementation, available, multiclass, binary_only, search)
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
-    header = (
-        "strategy",
-        "implementation",
-        "binary_only",
-        "needs_proba",
-        "available",
-        "library",
-        "batch_mode",
-    )
-    table = [[str(r[h] if r[h] is not None else "") for h in header] for r in rows]
-    for r, line in zip(rows, table, strict=True):
-        if r["library_version"]:
-            line[5] = f"{r['library']} {r['library_version']}"
-        if not r["available"]:
-            line[4] = f"no ({r['reason']})"
-    widths = [max(len(h), *(len(t[i]) for t in table)) if table else len(h) for i, h in enumerate(header)]
-    click.echo("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip())
-    for line in table:
-        click.echo("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
+    table = [
+        {
+            "strategy": r["strategy"],
+            "implementation": r["implementation"],
+            "binary": "yes" if r["binary_only"] else "no",
+            "proba": "yes" if r["needs_proba"] else "no",
+            "available": "yes" if r["available"] else "no",
+            "batch": r["batch_mode"],
+            "note": r["reason"] if not r["available"] else r["description"],
+        }
+        for r in rows
+    ]
+    columns = [
+        Column("strategy", "strategy", shrink=True, min_width=16),
+        Column("implementation", "implementation"),
+        Column("binary", "binary"),
+        Column("proba", "proba"),
+        Column("available", "avail"),
+        Column("batch", "batch"),
+        Column("note", "description or why unavailable", shrink=True, min_width=12),
+    ]
+    if not table:
+        click.echo("no strategy matches these filters", err=True)
+        return
+    click.echo(render(table, columns, width))
+    click.echo(f"{len(rows)} pairs ({sum(r['available'] for r in rows)} available)", err=True)
 
 
 def _json_safe(value: Any) -> Any:

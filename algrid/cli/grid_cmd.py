@@ -216,6 +216,16 @@ def validate(grid_file: str) -> None:
     )
 
 
+def cpu_time(hours: float) -> str:
+    """CPU time in the unit that suits its size: '45 s', '12.5 min', '3.2 h', '1,234 h' (never '0.0 h')."""
+    seconds = hours * 3600.0
+    if seconds < 90:
+        return f"{seconds:.3g} s" if seconds < 10 else f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.1f} min"
+    return f"{hours:,.1f} h" if hours < 1000 else f"{hours:,.0f} h"
+
+
 @grid.command()
 @click.argument("grid_file", metavar="GRID")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
@@ -239,16 +249,17 @@ def estimate(grid_file: str, as_json: bool, calibration: str | None, top: int) -
     total = data["cpu_hours"]
     click.echo(f"grid        {data['grid']}  ({grid_file})")
     click.echo(f"experiments {data['experiments']:,}  cycles {data['cycles']}")
-    click.echo(
-        f"cpu hours   {total:,.1f}  ({data['cpu_minutes_per_experiment']:.3f} CPU-minutes per experiment)"
-    )
+    per_exp = data["cpu_minutes_per_experiment"] / 60.0
+    click.echo(f"cpu time    {cpu_time(total)}  ({total:,.4g} cpu hours; {cpu_time(per_exp)} per experiment)")
     click.echo(f"calibration {data['calibration']['source']}")
     for key in ("per_dataset", "per_learner", "per_strategy", "per_implementation", "per_batch_size"):
         rows = list(data[key].items())
         click.echo(f"{key.removeprefix('per_')}:")
         for name, row in rows[:top]:
             share = row["cpu_hours"] / total if total else 0.0
-            click.echo(f"  {name:<28}{row['experiments']:>12,}  {row['cpu_hours']:>14,.2f} h  {share:>6.1%}")
+            click.echo(
+                f"  {name:<28}{row['experiments']:>12,}  {cpu_time(row['cpu_hours']):>14}  {share:>6.1%}"
+            )
         if len(rows) > top:
             click.echo(f"  ... ({len(rows) - top} more; use --json)")
     if data["uncalibrated_pairs"]:

@@ -13,7 +13,8 @@ from algrid.results import DIMENSIONS
 
 
 def _store_arg(f: Callable) -> Callable:
-    return click.argument("store", type=click.Path(file_okay=False))(f)
+    """STORE: a result store directory or a bundle file (`algrid store bundle`), opened read-only."""
+    return click.argument("store", type=click.Path())(f)
 
 
 def _common(f: Callable) -> Callable:
@@ -102,7 +103,16 @@ def impact(
     missing: str,
     as_json: bool,
 ) -> None:
-    """How much one hyperparameter (or every one, --all) changes results, selections and rankings."""
+    """How much one hyperparameter (or every one, --all) changes results, selections and rankings.
+
+    \b
+    variance_share         share of the summary's variance explained by P alone (eta squared)
+    variance_share_within  the same after removing the means of matched blocks (other settings fixed)
+    kendall_tau            mean Kendall tau between leaderboards built from each value of P (1 = same ranking)
+    tau_vs_all             mean Kendall tau of each value's leaderboard against the one of all data
+    pearson                mean Pearson correlation of the summary between two values over matched experiments
+    jaccard                mean overlap of the samples selected by matched experiments (1 = same samples)
+    """
     from algrid.analysis.impact import check_param, impact_all
     from algrid.analysis.impact import impact as run
 
@@ -205,10 +215,26 @@ def runtime(store: str, where: str | None, as_json: bool) -> None:
 @click.option("--metric", default="f1_weighted", show_default=True, help="Metric to summarise.")
 @click.option("--summary", type=click.Choice(SUMMARY_CHOICES), default="aulc", show_default=True)
 @click.option("--missing", type=click.Choice(MISSING_POLICIES), default="zero", show_default=True)
-def report(store: str, out_dir: str, where: str | None, metric: str, summary: str, missing: str) -> None:
-    """Write a static HTML report (index.html + PNG plots) that opens in a browser without a server."""
-    from algrid.analysis.report import write_report
-
+@click.option(
+    "--static",
+    "static",
+    is_flag=True,
+    help="Static page with PNG plots (for papers) instead of the interactive one.",
+)
+def report(
+    store: str, out_dir: str, where: str | None, metric: str, summary: str, missing: str, static: bool
+) -> None:
+    """Write DIR/index.html: one self-contained interactive page (no server, no network), or with --static a
+    page of PNG plots. STORE may be a bundle from `algrid store bundle`."""
     with _open(store, where) as s:
-        path = write_report(s, out_dir, metric=metric, summary=summary, missing=missing)
+        if static:
+            from algrid.analysis.report import write_report
+
+            path = write_report(s, out_dir, metric=metric, summary=summary, missing=missing)
+        else:
+            from algrid.analysis.report_page import write_interactive_report
+
+            path = write_interactive_report(
+                s, out_dir, metric=metric, summary=summary, missing=missing, source=store
+            )
     click.echo(f"wrote {path}")

@@ -132,11 +132,11 @@ def status(store_dir: str, as_json: bool, shards: int | None, grid_file: str | N
 
 @click.group()
 def store() -> None:
-    """Check, repair, compact and export result stores."""
+    """Check, repair, compact, export and bundle result stores."""
 
 
 @store.command()
-@click.argument("store_dir", metavar="STORE", type=click.Path(file_okay=False))
+@click.argument("store_dir", metavar="STORE", type=click.Path())
 @click.option(
     "--repair",
     is_flag=True,
@@ -144,7 +144,20 @@ def store() -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def verify(store_dir: str, repair: bool, as_json: bool) -> None:
-    """Exit 0 only if every part is readable, no experiment is stored twice and every run row has its curves."""
+    """Exit 0 only if every part is readable, no experiment is stored twice and every run row has its curves.
+
+    STORE may be a bundle (`store bundle`): then every file's checksum is checked against its manifest."""
+    from pathlib import Path
+
+    if Path(store_dir).is_file():
+        from algrid.store.bundle import verify_bundle
+
+        check = verify_bundle(store_dir)
+        if as_json:
+            _emit_json(check.to_json())
+        else:
+            click.echo(check.line(), err=not check.ok)
+        sys.exit(0 if check.ok else 1)
     from algrid.execute.plugins import load_plugins
     from algrid.store.verify import verify as do_verify
 
@@ -193,11 +206,38 @@ def compact(store_dir: str, min_age: float, as_json: bool) -> None:
 
 @store.command()
 @click.argument("store_dir", metavar="STORE", type=click.Path(file_okay=False))
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Bundle file: .tar, .tar.gz, .tgz or .zip.",
+)
+@click.option("--no-report", is_flag=True, help="Leave the interactive report out of the bundle.")
+@click.option("--json", "as_json", is_flag=True, help="Print the bundle's manifest summary as JSON.")
+def bundle(store_dir: str, out: str, no_report: bool, as_json: bool) -> None:
+    """Write one shareable archive: a compacted copy of the store, its grids, a version manifest, a checksum per
+    file and the interactive report. The store itself is not modified; `query`, `report` and `store verify` open
+    the bundle directly."""
+    from algrid.execute.local import load_plugins
+    from algrid.store.bundle import write_bundle
+
+    load_plugins()
+    res = write_bundle(store_dir, out, report=not no_report)
+    if as_json:
+        _emit_json(res)
+    else:
+        note = f"; {res['report_note']}" if res.get("report_note") else ""
+        click.echo(f"wrote {res['bundle']}: {res['n_files']} files, {res['bytes'] / 2**20:.1f} MiB{note}")
+
+
+@store.command()
+@click.argument("store_dir", metavar="STORE", type=click.Path(file_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), required=True)
 @click.option(
     "--out",
     type=click.Path(),
-    help="Output directory [default: STORE/export], or a file name ending in .csv/.parquet.",
+    help="Output directory [default: the working directory], or a file name ending in .csv/.parquet.",
 )
 @click.option(
     "--table",

@@ -39,6 +39,7 @@ from algrid.errors import AlgridError
 from algrid.execute.plan import CHUNKS_PER_THREAD, MIN_CHUNK, index_groups, plan_chunks, work_groups
 from algrid.execute.session import RunSession
 from algrid.execute.summary import strategy_table
+from algrid.store.progress import add_grid_progress
 
 if TYPE_CHECKING:
     from algrid.execute.summary import RunSummary
@@ -160,6 +161,7 @@ def run_dask(
 
     summary.elapsed_s = time.monotonic() - t0
     summary.by_strategy = strategy_table(session.store, session.keys, session.table)
+    add_grid_progress(summary, session.store, session.grid)
     missing = session.missing()
     if errors or missing:
         why = f"{len(errors)} Dask task(s) failed (first: {errors[0]}); " if errors else ""

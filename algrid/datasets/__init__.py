@@ -1,6 +1,6 @@
 """Datasets: a registry of shipped, synthetic, OpenML and user-file datasets with fixed, versioned preprocessing.
 
-Public API (see docs/INTERFACES.md): `dataset_names()`, `dataset_info(name)` (metadata without loading data),
+Public API (see docs/ARCHITECTURE.md and docs/datasets.md): `dataset_names()`, `dataset_info(name)` (metadata without loading data),
 `load_dataset(name)` (preprocessed, cached per process), `PREPROCESSING_VERSION`, `DatasetInfo`, `Dataset`.
 Importing this package is cheap (stdlib only); pandas/scikit-learn load with the first `load_dataset`.
 """

@@ -32,6 +32,7 @@ from algrid.results import ExperimentResult
 from algrid.store import DoneTracker, Store, default_store_dir
 from algrid.store.claims import Claims
 from algrid.store.parts import recover_journals
+from algrid.store.progress import add_grid_progress
 
 if TYPE_CHECKING:
     from algrid.grid.lazy import Grid
@@ -163,6 +164,7 @@ class RunSession:
         s.interrupted = self.stopped
         s.elapsed_s = time.monotonic() - self.t_start
         s.by_strategy = strategy_table(self.store, self.keys, self.table)
+        add_grid_progress(s, self.store, self.grid)
         if self.stopped:
             raise Interrupted(
                 f"interrupted: {s.ran} experiments finished and committed to {self.store_dir}; "

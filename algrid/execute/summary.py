@@ -37,6 +37,9 @@ class RunSummary:
     interrupted: bool = False
     elapsed_s: float = 0.0
     by_strategy: list[dict[str, Any]] = field(default_factory=list)
+    grid_total: int | None = None  # experiments in the whole grid
+    grid_pending: int | None = None  # of those, without a result yet (any shard)
+    pending_elsewhere: int | None = None  # ... outside this run's selection (other shards)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -75,6 +78,15 @@ class RunSummary:
             + (f"; {self.held_elsewhere} held by another runner" if self.held_elsewhere else "")
             + f"; store: {self.store}"
         )
+        if self.grid_pending is not None:
+            lines.append(
+                f"whole grid: {self.grid_pending} of {self.grid_total} experiments pending"
+                + (
+                    f", {self.pending_elsewhere} of them in other shards"
+                    if self.selected < (self.grid_total or 0)
+                    else ""
+                )
+            )
         return "\n".join(lines)
 
 

@@ -106,7 +106,7 @@ def export(
 ) -> list[Path]:
     """Write the committed runs/curves/queries as plain CSV or Parquet files.
 
-    ``out`` is a directory (default ``STORE/export``) that receives ``<table>.<fmt>`` per table, or a file name ending
+    ``out`` is a directory (default: the working directory, so the store itself is never written to) that receives ``<table>.<fmt>`` per table, or a file name ending
     in ``.<fmt>`` that receives one table (runs, or the single table asked for).
     """
     from algrid.errors import AlgridError
@@ -121,7 +121,7 @@ def export(
         kind = tables[0] if len(tables) == 1 else "runs"
         targets = [(kind, Path(out))]
     else:
-        out_dir = Path(out) if out is not None else store.root / "export"
+        out_dir = Path(out) if out is not None else Path.cwd()
         targets = [(kind, out_dir / f"{kind}.{fmt}") for kind in tables]
     con = store.duckdb()
     written = []

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner, Result
 
 from algrid.cli import main
@@ -77,3 +79,23 @@ def deterministic_part(res: Any) -> str:
         "summary": res.summary,
     }
     return json.dumps(doc, sort_keys=True)
+
+
+def _chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def require_chromium() -> str:
+    """The Chromium executable, or skip (fail when ALGRID_REQUIRE_CHROMIUM=1, as in CI)."""
+    browser = _chromium()
+    if browser is None:
+        if os.environ.get("ALGRID_REQUIRE_CHROMIUM") == "1":
+            pytest.fail("chromium not found but ALGRID_REQUIRE_CHROMIUM=1 (apt-get install -y chromium)")
+        pytest.skip(
+            "chromium not installed (apt-get install -y chromium); set ALGRID_REQUIRE_CHROMIUM=1 to require it"
+        )
+    return browser

@@ -1,0 +1,348 @@
+"""Shareable bundles: one archive holding a compacted copy of a store, its grid(s), a version manifest, a checksum
+per file and the interactive report, so results can be sent, published and re-analysed elsewhere.
+
+Layout of the archive (``.tar``, ``.tar.gz``/``.tgz`` or ``.zip``)::
+
+    bundle.json        manifest: format, versions, store meta, sha256 and size of every other member
+    store/...          meta.json, grid.yaml, grids/, runs/, curves/, queries/ (compacted, committed rows only)
+    report/index.html  the interactive report (and summary.json)
+
+The source store is never modified: parts are hard-linked (or copied) into a staging directory, and the copy is
+compacted. Bundles are read by extracting them into a temporary directory (`open_bundle`), so analysis code is the
+same as for a store, and the archive itself stays untouched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import tarfile
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import IO, Any
+
+from algrid import __version__
+from algrid.errors import AlgridError, StoreError
+
+MANIFEST = "bundle.json"
+FORMAT = "algrid-bundle"
+FORMAT_VERSION = 1
+#: Store folders that belong in a bundle (claims, quarantine, export, slurm, logs are local state).
+_KEEP = ("meta.json", "grid.yaml", "grids", "runs", "curves", "queries", "journal")
+_PARTS = ("runs", "curves", "queries")
+#: Libraries whose versions shape results or their reading.
+_VERSIONED = (
+    "numpy",
+    "scipy",
+    "scikit-learn",
+    "pandas",
+    "pyarrow",
+    "duckdb",
+    "plotly",
+    "modAL-python",
+    "small-text",
+    "scikit-activeml",
+)
+_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".zip")
+
+
+class BundleError(AlgridError):
+    """A bundle cannot be written, read or verified."""
+
+    exit_code = 2
+
+
+def _one_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def _kind(path: Path) -> str:
+    name = path.name.lower()
+    if name.endswith(".zip"):
+        return "zip"
+    if name.endswith((".tar.gz", ".tgz")):
+        return "tgz"
+    if name.endswith(".tar"):
+        return "tar"
+    raise BundleError(f"--out {path}: a bundle name ends in {', '.join(_SUFFIXES)}")
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    """Parquet parts are immutable once renamed into place: a hard link is a safe, instant copy."""
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def _stage_store(source: Path, stage: Path) -> None:
+    stage.mkdir(parents=True)
+    for name in _KEEP:
+        src = source / name
+        if src.is_dir():
+            copy = _link_or_copy if name in _PARTS else shutil.copy2
+            shutil.copytree(src, stage / name, copy_function=copy)
+        elif src.is_file():
+            shutil.copy2(src, stage / name)
+
+
+def _versions() -> dict[str, str | None]:
+    out: dict[str, str | None] = {"algrid": __version__, "python": platform.python_version()}
+    for lib in _VERSIONED:
+        try:
+            out[lib] = metadata.version(lib)
+        except metadata.PackageNotFoundError:
+            out[lib] = None
+    return out
+
+
+def _files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.is_file())
+
+
+def write_bundle(store_dir: str | Path, out: str | Path, report: bool = True) -> dict[str, Any]:
+    """Write the bundle ``out`` of the store ``store_dir``; returns its manifest (without the file list)."""
+    from algrid.store import Store
+    from algrid.store.compact import compact
+
+    source = Path(store_dir)
+    out = Path(out)
+    kind = _kind(out)
+    Store.open(source)  # a clear StoreError for anything that is not a store
+    if out.resolve().is_relative_to(source.resolve()):
+        raise BundleError(f"--out {out}: must be outside the store {source}")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=".algrid-bundle-", dir=out.parent))
+    except OSError as exc:
+        raise BundleError(f"--out {out}: cannot write here ({exc.strerror})") from None
+    try:
+        stage = work / "content"
+        _stage_store(source, stage / "store")
+        compacted = compact(stage / "store", min_age_s=0.0)
+        shutil.rmtree(stage / "store" / "claims", ignore_errors=True)
+        report_note = None
+        if report:
+            report_note = _write_report(stage, out.name)
+        store_meta = json.loads((stage / "store" / "meta.json").read_text())
+        files = {
+            p.relative_to(stage).as_posix(): {"sha256": _sha256(p), "bytes": p.stat().st_size}
+            for p in _files(stage)
+        }
+        manifest = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "source": str(source.resolve()),
+            "grid_name": store_meta.get("grid_name"),
+            "store_meta": store_meta,
+            "versions": _versions(),
+            "parts": compacted["parts_after"],
+            "report": "report/index.html" if report and report_note is None else None,
+            "report_note": report_note,
+            "files": files,
+        }
+        (work / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
+        tmp = work / ("bundle" + "".join(out.suffixes))
+        members = [(work / MANIFEST, MANIFEST)] + [(stage / name, name) for name in files]
+        if kind == "zip":
+            with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+                for path, name in members:
+                    zf.write(path, name)
+        else:
+            with tarfile.open(tmp, "w:gz" if kind == "tgz" else "w", format=tarfile.PAX_FORMAT) as tf:
+                for path, name in members:
+                    tf.add(path, name, recursive=False)
+        os.replace(tmp, out)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    summary = {k: v for k, v in manifest.items() if k != "files"}
+    summary.update(bundle=str(out), n_files=len(files), bytes=out.stat().st_size)
+    return summary
+
+
+def _write_report(stage: Path, label: str) -> str | None:
+    """The interactive report of the staged store; a store it cannot be built for gets a note instead."""
+    from algrid.analysis.report_page import write_interactive_report
+    from algrid.analysis.source import StoreData
+
+    try:
+        with StoreData(stage / "store") as data:
+            write_interactive_report(data, stage / "report", source=label)
+    except AlgridError as exc:
+        shutil.rmtree(stage / "report", ignore_errors=True)
+        return f"no report: {exc}"
+    return None
+
+
+# -- reading -------------------------------------------------------------------------------------------------------
+class _Archive:
+    """Uniform member access over tar and zip."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        try:
+            if zipfile.is_zipfile(path):
+                self._zip: zipfile.ZipFile | None = zipfile.ZipFile(path)
+                self._tar: tarfile.TarFile | None = None
+            else:
+                self._zip = None
+                self._tar = tarfile.open(path, "r:*")
+        except tarfile.ReadError:
+            raise BundleError(f"{path}: not an algrid bundle (not a tar or zip archive)") from None
+        except (OSError, tarfile.TarError, zipfile.BadZipFile) as exc:
+            raise BundleError(
+                f"{path}: not an algrid bundle (unreadable archive: {_one_line(exc)})"
+            ) from None
+
+    def names(self) -> list[str]:
+        if self._zip is not None:
+            return [i.filename for i in self._zip.infolist() if not i.is_dir()]
+        return [m.name for m in self._tar.getmembers() if m.isfile()]
+
+    @contextmanager
+    def open(self, name: str) -> Iterator[IO[bytes]]:
+        if self._zip is not None:
+            with self._zip.open(name) as fh:
+                yield fh
+        else:
+            fh = self._tar.extractfile(name)
+            if fh is None:
+                raise KeyError(name)
+            with fh:
+                yield fh
+
+    def extract(self, dest: Path) -> None:
+        if self._zip is not None:
+            for name in self.names():
+                target = (dest / name).resolve()
+                if not target.is_relative_to(dest.resolve()):
+                    raise BundleError(f"{self.path}: member {name!r} escapes the bundle")
+            self._zip.extractall(dest)
+        else:
+            self._tar.extractall(dest, filter="data")
+
+    def close(self) -> None:
+        (self._zip or self._tar).close()
+
+
+def read_manifest(archive: _Archive) -> dict[str, Any]:
+    try:
+        with archive.open(MANIFEST) as fh:
+            manifest = json.loads(fh.read().decode("utf-8"))
+    except KeyError:
+        raise BundleError(f"{archive.path}: not an algrid bundle (no {MANIFEST})") from None
+    except (OSError, ValueError, tarfile.TarError, zipfile.BadZipFile) as exc:
+        raise BundleError(f"{archive.path}: unreadable {MANIFEST} ({_one_line(exc)})") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise BundleError(f"{archive.path}: not an algrid bundle ({MANIFEST} format is not {FORMAT!r})")
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise BundleError(
+            f"{archive.path}: bundle format_version {manifest.get('format_version')!r} is not supported "
+            f"(expected {FORMAT_VERSION})"
+        )
+    return manifest
+
+
+@dataclass
+class BundleCheck:
+    """Result of `verify_bundle`: ok only when every listed file is present with its checksum and nothing else is."""
+
+    bundle: str
+    files: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_json(self) -> dict[str, Any]:
+        return {"bundle": self.bundle, "ok": self.ok, "files": self.files, "problems": self.problems}
+
+    def line(self) -> str:
+        if self.ok:
+            return f"OK: bundle {self.bundle}: {self.files} files, every checksum matches"
+        more = f" (and {len(self.problems) - 1} more problems)" if len(self.problems) > 1 else ""
+        first = " ".join(self.problems[0].split())
+        return f"FAILED: bundle {self.bundle}: {first}{more}"
+
+
+def verify_bundle(path: str | Path) -> BundleCheck:
+    """Check every member of a bundle against the sha256 and size its manifest lists."""
+    path = Path(path)
+    check = BundleCheck(str(path))
+    try:
+        archive = _Archive(path)
+    except BundleError as exc:
+        check.problems.append(str(exc).split(": ", 1)[-1])
+        return check
+    try:
+        manifest = read_manifest(archive)
+        listed: dict[str, dict] = manifest.get("files") or {}
+        present = set(archive.names()) - {MANIFEST}
+        for name in sorted(present - set(listed)):
+            check.problems.append(f"{name}: not listed in the manifest")
+        for name, want in sorted(listed.items()):
+            if name not in present:
+                check.problems.append(f"{name}: missing")
+                continue
+            h, size = hashlib.sha256(), 0
+            with archive.open(name) as fh:
+                for chunk in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                    h.update(chunk)
+                    size += len(chunk)
+            if h.hexdigest() != want.get("sha256") or size != want.get("bytes"):
+                check.problems.append(f"{name}: checksum mismatch")
+            check.files += 1
+    except BundleError as exc:
+        check.problems.append(str(exc).split(": ", 1)[-1])
+    except (OSError, EOFError, tarfile.TarError, zipfile.BadZipFile) as exc:
+        check.problems.append(f"unreadable archive ({_one_line(exc)})")
+    finally:
+        archive.close()
+    return check
+
+
+class OpenedBundle:
+    """A bundle extracted into a temporary directory; ``store`` is its store directory. Removed on close."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        archive = _Archive(self.path)
+        self.tmp = Path(tempfile.mkdtemp(prefix="algrid-bundle-"))
+        try:
+            self.manifest = read_manifest(archive)
+            try:
+                archive.extract(self.tmp)
+            except (OSError, EOFError, tarfile.TarError, zipfile.BadZipFile) as exc:
+                raise BundleError(f"{self.path}: unreadable archive ({_one_line(exc)})") from None
+        except BaseException:
+            self.close()
+            raise
+        finally:
+            archive.close()
+        self.store = self.tmp / "store"
+        if not (self.store / "runs").is_dir():
+            self.close()
+            raise StoreError(f"{self.path}: bundle holds no store (store/runs missing)")
+
+    def close(self) -> None:
+        shutil.rmtree(self.tmp, ignore_errors=True)
