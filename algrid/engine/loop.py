@@ -14,8 +14,15 @@ start set           dataset, split, test_size, initial_pool, start              
 learner seed        dataset, split, learner, seed                                identical labelled sets give
                                                                                  identical fits (exact cache)
 pool order          dataset, split, test_size, seed                              position tie-breaks unbiased
-strategy rng/seed   every dimension + test_size + preprocessing + cycle          independent per experiment
+strategy rng/seed   the setting (every dimension but strategy and                strategies that rank alike
+                    implementation) + test_size + preprocessing + cycle          pick alike (fair randomness)
 ==================  ==========================================================  ============================
+
+Fair randomness: the strategy's streams (``ctx.rng``, ``ctx.seed``, the global NumPy RNG seeded before each call)
+never depend on the strategy's name or implementation, so two strategies that induce the same ranking break its
+ties alike and a difference between them measures the strategy, not a random stream (see
+``docs/implementations.md`` and :func:`strategy_setting`). The rule changed results of pairs that read those streams;
+their exp_key carries :data:`algrid.strategies.seeding.SEEDING_VERSION`.
 
 The model is fitted on the labelled set in sorted row-id order, and the pool is shown in a fixed pseudo-random
 order of (dataset, split, test_size, seed) (see :func:`pool_order`), so a labelled set fully determines the fit,
@@ -49,6 +56,7 @@ from algrid.learners.defined import ensure_defined
 from algrid.provenance import versions_of
 from algrid.results import DIMENSIONS, ExperimentResult
 from algrid.strategies.base import QueryContext, StrategySpec
+from algrid.strategies.seeding import key_versions
 
 __all__ = [
     "StrategyError",
@@ -57,6 +65,7 @@ __all__ = [
     "run_experiment",
     "seed_sequence",
     "seed_sequences",
+    "strategy_setting",
     "train_test_ids",
 ]
 
@@ -96,6 +105,15 @@ def seed_sequences(parts: list[Any], counters: range) -> list[np.random.SeedSequ
         h.update(f"{int(c)}]".encode())
         out.append(np.random.SeedSequence(int.from_bytes(h.digest(), "little")))
     return out
+
+
+def strategy_setting(config: dict[str, Any], test_size: float, preprocessing: str) -> list[Any]:
+    """What a strategy's random streams derive from (plus the cycle): the setting, never the strategy or its
+    implementation, so strategies that rank alike break ties alike (docs/implementations.md, "Fair randomness")."""
+    return [config[d] for d in DIMENSIONS if d not in _NOT_IN_STRATEGY_SEED] + [test_size, preprocessing]
+
+
+_NOT_IN_STRATEGY_SEED = frozenset({"strategy", "implementation"})
 
 
 def _int_seed(ss: np.random.SeedSequence) -> int:
@@ -351,7 +369,9 @@ def run_experiment(
             from algrid.datasets import PREPROCESSING_VERSION
 
             key_settings["preprocessing"] = PREPROCESSING_VERSION
-        exp_key = identity_exp_key(config, key_settings, DIMENSIONS, versions_of(config, settings))
+        exp_key = identity_exp_key(
+            config, key_settings, DIMENSIONS, key_versions(config, versions_of(config, settings))
+        )
     result = ExperimentResult(exp_key=exp_key, config=config)
     wall0, cpu0 = time.perf_counter(), time.process_time()
     try:
@@ -416,7 +436,7 @@ def _loop(
         key_prefix=(dataset, split, test_size, preprocessing, learner, seed, learner_seed),
         cache=cache,
     )
-    full = [config[d] for d in DIMENSIONS] + [test_size, preprocessing]
+    setting = strategy_setting(config, test_size, preprocessing)
 
     def make_learner(s: int) -> Any:
         return make_al_learner(learner, s, classes)
@@ -446,7 +466,7 @@ def _loop(
     pool_ids = ordered_train[~is_labeled[ordered_train]]
     n_cycles = min(cycles, -(-len(pool_ids) // batch_size))
     seeds = []
-    for ss in seed_sequences(["strategy", *full], range(1, n_cycles + 1)):
+    for ss in seed_sequences(["strategy", *setting], range(1, n_cycles + 1)):
         ss_seed, ss_rng = ss.spawn(2)
         seeds.append((_int_seed(ss_seed), np.random.default_rng(ss_rng)))
     # The pool's rows, kept in pool order and shrunk with the pool: compressing last cycle's (warm, contiguous)
