@@ -13,6 +13,14 @@ comparison isolates P:
                    which isolates P from the other dimensions' effects.
 
 The scalar keys are means over pairs (or values); ``pairs`` and ``per_value`` hold the details.
+
+Honest answers: an effect of P can only be estimated from experiments that differ *only* in P. When no block holds
+two values of P (e.g. every strategy runs in exactly one implementation, so implementation and strategy are
+confounded) the answer is "cannot be estimated": every number is ``null`` and ``reason`` says why. A pair of values
+that never meet in a block gets ``null`` numbers and a ``reason`` too.
+
+Batch sizes: the answer says on which axis they were compared (``axis``: "cycles" or "labels", and a ``note``),
+see :mod:`algrid.analysis.axis`.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from algrid.analysis.axis import axis_fields
 from algrid.analysis.leaderboard import clean, dataset_means, rank_means, records, tau_matrix
 from algrid.analysis.source import IDENTITY, QueryError, StoreData
 from algrid.analysis.values import Values, build_values
@@ -175,7 +184,14 @@ def impact(
         "per_value": [],
         "missing": vals.missing,
         "where": store.where,
+        "estimable": True,
+        "reason": None,
+        "n_matched_blocks": 0,
     }
+    axis = axis_fields(store, param)
+    result["axis"] = axis["axis"]
+    if axis["axis_note"]:
+        result["note"] = axis["axis_note"]
     if len(values) < 2:
         result["note"] = (
             f"{param} has a single value here ({values[0] if values else 'none'}); nothing to compare"
@@ -192,6 +208,11 @@ def impact(
     w = np.column_stack([np.asarray(matrix[f"c{i}"], dtype=float) for i in range(k)])
     complete = ~np.isnan(w).any(axis=1)
     result["n_blocks"] = int(complete.sum())
+    present = ~np.isnan(w)
+    result["n_matched_blocks"] = int((present.sum(axis=1) >= 2).sum())
+    if not result["n_matched_blocks"]:
+        store.sql(f"DROP TABLE {wide}")
+        return _cannot_estimate(result, param, len(w))
 
     # Variance shares.
     ss = store.sql(
@@ -261,25 +282,46 @@ def impact(
     for i, j in itertools.combinations(range(k), 2):
         r, n = (float(dense[i, j]), len(w)) if dense is not None else _pearson(w[:, i], w[:, j])
         jl = jac.get((str(values[i]), str(values[j])), [])
-        pairs.append(
-            clean(
-                {
-                    "a": values[i],
-                    "b": values[j],
-                    "kendall_tau": None if np.isnan(taus[i, j]) else float(taus[i, j]),
-                    "pearson": r,
-                    "n_matched": n,
-                    "jaccard": float(np.mean(jl)) if jl else None,
-                    "n_jaccard": len(jl),
-                }
-            )
-        )
+        pair = {
+            "a": values[i],
+            "b": values[j],
+            "kendall_tau": None if np.isnan(taus[i, j]) else float(taus[i, j]),
+            "pearson": r,
+            "n_matched": n,
+            "jaccard": float(np.mean(jl)) if jl else None,
+            "n_jaccard": len(jl),
+            "reason": None,
+        }
+        if not (present[:, i] & present[:, j]).any():  # their leaderboards come from disjoint settings
+            pair.update(kendall_tau=None, pearson=None, jaccard=None, n_matched=0)
+            pair["reason"] = f"no two experiments differ only in {param} ({values[i]} vs {values[j]})"
+        pairs.append(clean(pair))
     result["pairs"] = pairs
     result["kendall_tau"] = _mean([p["kendall_tau"] for p in pairs])
     result["tau_vs_all"] = _mean(taus_all)
     result["pearson"] = _mean([p["pearson"] for p in pairs])
     result["jaccard"] = _mean([p["jaccard"] for p in pairs])
     store.sql(f"DROP TABLE {wide}")
+    return result
+
+
+_ESTIMATES = (
+    "kendall_tau",
+    "tau_vs_all",
+    "pearson",
+    "jaccard",
+    "variance_share",
+    "variance_share_within",
+)
+
+
+def _cannot_estimate(result: dict[str, Any], param: str, n_blocks: int) -> dict[str, Any]:
+    """The answer when no block holds two values of ``param``: no numbers, the reason instead."""
+    result.update(dict.fromkeys(_ESTIMATES), estimable=False, pairs=[], per_value=[])
+    result["reason"] = (
+        f"cannot be estimated: no two experiments differ only in {param} (each of the {n_blocks} settings of the "
+        f"other dimensions has a single {param} value, so {param} is confounded with them)"
+    )
     return result
 
 
@@ -318,12 +360,15 @@ def impact_all(
                     "pearson",
                     "jaccard",
                     "n_blocks",
+                    "estimable",
+                    "reason",
                 )
             }
             | {"n_values": n_values}
         )
     rows.sort(
         key=lambda r: (
+            not r["estimable"],  # parameters that cannot be estimated rank last
             -(r["variance_share"] or 0.0),
             r["kendall_tau"] if r["kendall_tau"] is not None else 1.0,
         )

@@ -64,6 +64,10 @@ def render_impact(res: dict) -> str:
     lines.append(f"values: {', '.join(str(v) for v in res['values'])}")
     if res.get("note"):
         lines.append(res["note"])
+    if res.get("estimable") is False:
+        lines.append(res["reason"])
+        lines.append(missing_line(res["missing"]))
+        return "\n".join(lines)
     summary = [
         {
             k: res.get(k)
@@ -116,6 +120,9 @@ def render_impact_all(res: dict) -> str:
             IMPACT_COLUMNS,
         )
     )
+    for row in res["rows"]:
+        if row.get("estimable") is False:
+            lines.append(f"{row['param']}: {row['reason']}")
     if res["single_valued"]:
         lines.append(f"single-valued (not ranked): {', '.join(res['single_valued'])}")
     lines.append(missing_line(res["missing"]))
@@ -141,6 +148,8 @@ def render_compare(res: dict) -> str:
         table([res], ["wins", "ties", "losses", "mean_a", "mean_b", "mean_diff", "wilcoxon_p", "effect_size"])
     )
     lines.append(f"effect size: {res['effect_size_name']} (+1: {res['a']} better in every pair)")
+    if res.get("note"):
+        lines.append(res["note"])
     lines.append(missing_line(res["missing"]))
     return "\n".join(lines)
 

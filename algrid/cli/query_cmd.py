@@ -32,7 +32,7 @@ def _common(f: Callable) -> Callable:
                 type=click.Choice(SUMMARY_CHOICES),
                 default="aulc",
                 show_default=True,
-                help="Learning-curve summary (ramp_up/plateau split at random's cutoff).",
+                help="Learning-curve summary (ramp_up/plateau split at random's cutoff; aulc_labels: area over n_labeled).",
             ),
             click.option(
                 "--missing",

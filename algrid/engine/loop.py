@@ -49,7 +49,7 @@ from threadpoolctl import ThreadpoolController
 
 from algrid.engine.cache import CacheEntry, ModelCache, labeled_digest, process_cache
 from algrid.engine.metrics import classification_metrics, summarize
-from algrid.identity import KEY_SETTINGS
+from algrid.identity import KEY_SETTINGS, OPTIONAL_KEY_SETTINGS, key_settings_of
 from algrid.identity import exp_key as identity_exp_key
 from algrid.learners import make_al_learner
 from algrid.learners.defined import ensure_defined
@@ -61,6 +61,7 @@ from algrid.strategies.seeding import key_versions
 __all__ = [
     "StrategyError",
     "initial_pool",
+    "labels_to_add",
     "pool_order",
     "run_experiment",
     "seed_sequence",
@@ -114,6 +115,16 @@ def strategy_setting(config: dict[str, Any], test_size: float, preprocessing: st
 
 
 _NOT_IN_STRATEGY_SEED = frozenset({"strategy", "implementation"})
+
+
+def labels_to_add(settings: dict[str, Any], batch_size: int, n_start: int, n_pool: int) -> int:
+    """How many rows the loop labels after the start set: ``cycles`` full batches, or up to ``budget`` labelled
+    rows in all (the last batch cut to fit, so every batch size ends at exactly the budget); never more than
+    the pool holds."""
+    budget = settings.get("budget")
+    if budget is not None:
+        return max(min(int(budget) - n_start, n_pool), 0)
+    return min(int(settings["cycles"]) * batch_size, n_pool)
 
 
 def _int_seed(ss: np.random.SeedSequence) -> int:
@@ -364,11 +375,12 @@ def run_experiment(
     if settings.get("learners"):  # a grid's `learners:` definitions, known in every worker process
         ensure_defined(settings["learners"])
     if exp_key is None:  # the grid's key (algrid.identity), so results of the Python API match a store's
-        key_settings = {k: settings.get(k) for k in KEY_SETTINGS}
-        if key_settings["preprocessing"] is None:
-            from algrid.datasets import PREPROCESSING_VERSION
+        from algrid.datasets import PREPROCESSING_VERSION
 
-            key_settings["preprocessing"] = PREPROCESSING_VERSION
+        key_settings = key_settings_of(
+            {k: settings.get(k) for k in (*KEY_SETTINGS, *OPTIONAL_KEY_SETTINGS)}
+            | {"preprocessing": settings.get("preprocessing") or PREPROCESSING_VERSION}
+        )
         exp_key = identity_exp_key(
             config, key_settings, DIMENSIONS, key_versions(config, versions_of(config, settings))
         )
@@ -405,7 +417,6 @@ def _loop(
     dataset, split, learner = str(config["dataset"]), int(config["split"]), str(config["learner"])
     batch_size, seed = int(config["batch_size"]), int(config["seed"])
     test_size = float(settings["test_size"])
-    cycles = int(settings["cycles"])
     preprocessing = settings.get("preprocessing") or PREPROCESSING_VERSION
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
@@ -464,7 +475,8 @@ def _loop(
     # Every cycle's strategy seed and generator up front, in one tight loop (the same values as one at a time,
     # cheaper than hashing between two model fits, whose caches are cold); only as many cycles as the pool feeds.
     pool_ids = ordered_train[~is_labeled[ordered_train]]
-    n_cycles = min(cycles, -(-len(pool_ids) // batch_size))
+    to_label = labels_to_add(settings, batch_size, len(start_ids), len(pool_ids))
+    n_cycles = -(-to_label // batch_size)
     seeds = []
     for ss in seed_sequences(["strategy", *setting], range(1, n_cycles + 1)):
         ss_seed, ss_rng = ss.spawn(2)
@@ -474,7 +486,9 @@ def _loop(
     # change what later cycles see.
     X_pool = _read_only(np.take(X, pool_ids, axis=0))
     for cycle in range(1, n_cycles + 1):
-        want = min(batch_size, len(pool_ids))
+        want = min(
+            batch_size, to_label - (len(labeled_ids) - len(start_ids))
+        )  # the budget cuts the last batch
         t0 = time.perf_counter()
         proba = state.proba(entry, X_pool) if spec.needs_proba else None
         strat_seed, strat_rng = seeds[cycle - 1]

@@ -34,8 +34,8 @@ from algrid.errors import GridError
 from algrid.grid.sharding import shard_indices, shard_sizes
 from algrid.grid.spec import INT_DIMENSIONS, GridSpec, parse_grid, read_grid_file
 from algrid.identity import (
-    KEY_SETTINGS,
     fingerprint,
+    key_settings_of,
     keys_to_hex,
     keys_to_hex_bytes,
     settings_hash,
@@ -219,7 +219,7 @@ class Grid:
     @property
     def key_settings(self) -> dict[str, Any]:
         """Settings that enter every exp_key (changing them makes every experiment a new one)."""
-        return {k: self.settings[k] for k in KEY_SETTINGS}
+        return key_settings_of(self.settings)
 
     @property
     def excluded(self) -> int:
@@ -229,7 +229,7 @@ class Grid:
     def fingerprint(self) -> str:
         """Identifies the grid as a whole: settings plus the ordered experiments (exp_index order matters)."""
         canonical = {
-            "settings": {k: self.settings[k] for k in ("name", *KEY_SETTINGS)},
+            "settings": {"name": self.settings["name"], **self.key_settings},
             "subrects": [
                 {"values": {d: list(v) for d, v in r.values.items()}, "pairs": [list(p) for p in r.pairs]}
                 for r in self.subrects
