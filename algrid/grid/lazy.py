@@ -33,6 +33,7 @@ import pyarrow as pa
 from algrid.errors import GridError
 from algrid.grid.sharding import shard_indices, shard_sizes
 from algrid.grid.spec import INT_DIMENSIONS, GridSpec, parse_grid, read_grid_file
+from algrid.identity import exp_key as identity_exp_key
 from algrid.identity import (
     fingerprint,
     key_settings_of,
@@ -42,7 +43,6 @@ from algrid.identity import (
     splitmix64,
     value_hash,
 )
-from algrid.identity import exp_key as identity_exp_key
 from algrid.provenance import value_version
 from algrid.results import DIMENSIONS
 from algrid.strategies.seeding import key_versions
