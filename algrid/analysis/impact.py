@@ -80,21 +80,25 @@ def _mean(values: list) -> float | None:
     return float(np.mean(v)) if v else None
 
 
-def _jaccard_sample(store: StoreData, vals: Values, param: str, blocks: int) -> pd.DataFrame | None:
-    """(block, val, exp_key) for a deterministic sample of at most ``blocks`` blocks with >= 2 values of P."""
-    if not store.has_queries or blocks <= 0 or param == "dataset":
+def _jaccard_sample(store: StoreData, vals: Values, param: str, blocks: int | None) -> pd.DataFrame | None:
+    """(block, val, exp_key) for a deterministic sample of at most ``blocks`` blocks with >= 2 values of P
+    (``blocks=None``: every such block, the exact figure)."""
+    if not store.has_queries or (blocks is not None and blocks <= 0) or param == "dataset":
         return None
     o = ", ".join(d for d in DIMENSIONS if d != param)
-    # Pre-filter blocks by hash so the grouping below touches ~4x the wanted blocks, not every experiment.
-    n_rows, n_values = store.sql(
-        f"SELECT count(*), count(DISTINCT {param}) FROM {vals.table} WHERE NOT missing"
-    ).fetchone()
-    frac = 4.0 * blocks * max(n_values, 1) / max(n_rows, 1)
-    pre = f"AND hash({o}) % 1000003 < {int(frac * 1000003)}" if frac < 1 else ""
+    pre, limit = "", ""
+    if blocks is not None:
+        # Pre-filter blocks by hash so the grouping below touches ~4x the wanted blocks, not every experiment.
+        n_rows, n_values = store.sql(
+            f"SELECT count(*), count(DISTINCT {param}) FROM {vals.table} WHERE NOT missing"
+        ).fetchone()
+        frac = 4.0 * blocks * max(n_values, 1) / max(n_rows, 1)
+        pre = f"AND hash({o}) % 1000003 < {int(frac * 1000003)}" if frac < 1 else ""
+        limit = f"LIMIT {int(blocks)}"
     return store.sql(
         f"""WITH b AS (SELECT {o} FROM {vals.table} WHERE NOT missing {pre} GROUP BY {o}
                        HAVING count(DISTINCT {param}) >= 2
-                       ORDER BY hash({o}) LIMIT {int(blocks)})
+                       ORDER BY hash({o}) {limit})
             SELECT dense_rank() OVER (ORDER BY {o}) AS block, CAST(v.{param} AS VARCHAR) AS val, v.exp_key
             FROM {vals.table} v SEMI JOIN b USING ({o}) WHERE NOT v.missing"""
     ).df()
@@ -157,12 +161,19 @@ def impact(
     *,
     vals: Values | None = None,
     full: pd.DataFrame | None = None,
-    jaccard_blocks: int = 200,
+    jaccard_blocks: int | None = 200,
     selected: dict[str, set[int]] | None = None,
+    dataset_rule: str = "present",
 ) -> dict[str, Any]:
     """Impact of one hyperparameter (JSON-ready dict; see the module docstring for the keys).
 
-    ``selected``: selections already fetched for this sample (impact_all fetches all parameters' in one scan)."""
+    ``selected``: selections already fetched for this sample (impact_all fetches all parameters' in one scan).
+    ``jaccard_blocks=None`` computes the Jaccard overlap over every matched block (``--exact``).
+    ``dataset_rule`` (``param="dataset"`` only): ``"present"`` ranks, on each dataset, the strategies present on
+    it; ``"complete"`` (the rule before issue 15) only the blocks that cover every dataset, so a strategy missing
+    on one dataset was dropped from every dataset's leaderboard."""
+    if dataset_rule not in ("present", "complete"):
+        raise QueryError(f"dataset_rule {dataset_rule!r}: expected present or complete")
     check_param(param)
     vals = vals or build_values(store, metric, summary, missing)
     identity = tuple(d for d in IDENTITY if d != param)
@@ -187,6 +198,7 @@ def impact(
         "estimable": True,
         "reason": None,
         "n_matched_blocks": 0,
+        "jaccard_sample": None,
     }
     axis = axis_fields(store, param)
     result["axis"] = axis["axis"]
@@ -231,7 +243,9 @@ def impact(
     group = "dataset" if param != "dataset" else None
     ident = ", ".join(identity)
     gsel = "CAST(dataset AS VARCHAR) AS dataset, " if group else "'all' AS dataset, "
-    if result["n_blocks"]:
+    if param == "dataset":
+        result["dataset_rule"] = dataset_rule
+    if result["n_blocks"] and not (param == "dataset" and dataset_rule == "present"):
         cond = " AND ".join(f"c{i} IS NOT NULL" for i in range(k))
         per = store.sql(
             f"SELECT {gsel}{ident}, count(*) AS n, {', '.join(f'avg(c{i}) AS v{i}' for i in range(k))} "
@@ -275,6 +289,13 @@ def impact(
     else:
         ids = fetch_selected(store, list(sample["exp_key"])) if sample is not None else {}
     jac = _jaccard(sample, ids, values)
+    if sample is not None:
+        n_sampled = int(sample["block"].nunique()) if len(sample) else 0
+        result["jaccard_sample"] = {
+            "blocks": n_sampled,
+            "of": result["n_matched_blocks"],
+            "exact": jaccard_blocks is None or n_sampled >= result["n_matched_blocks"],
+        }
     pairs = []
     dense = None
     if len(w) >= 2 and not np.isnan(w).any() and (np.ptp(w, axis=0) > 0).all():
@@ -331,7 +352,7 @@ def impact_all(
     summary: str = "aulc",
     missing: str = "zero",
     *,
-    jaccard_blocks: int = 50,
+    jaccard_blocks: int | None = 50,
 ) -> dict[str, Any]:
     """Every hyperparameter with at least two values, ranked by influence (variance_share, then 1 - tau)."""
     vals = build_values(store, metric, summary, missing)
@@ -383,4 +404,5 @@ def impact_all(
         "single_valued": skipped,
         "missing": vals.missing,
         "where": store.where,
+        "jaccard_sample": {"blocks_per_param": jaccard_blocks, "exact": jaccard_blocks is None},
     }

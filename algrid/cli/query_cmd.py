@@ -90,12 +90,14 @@ def leaderboard(
     type=click.IntRange(min=0),
     help="Matched blocks sampled for the Jaccard overlap (default 200, 50 with --all; 0 = skip).",
 )
+@click.option("--exact", is_flag=True, help="Jaccard overlap over every matched block instead of a sample.")
 @_common
 def impact(
     store: str,
     param: str | None,
     all_params: bool,
     jaccard_blocks: int | None,
+    exact: bool,
     where: str | None,
     metric: str,
     summary: str,
@@ -110,11 +112,11 @@ def impact(
         raise click.UsageError("give exactly one of --param P or --all")
     if param is not None:
         check_param(param)
+    if exact and jaccard_blocks is not None:
+        raise click.UsageError("give --exact or --jaccard-blocks, not both")
     with _open(store, where) as s:
         if all_params:
-            res = impact_all(
-                s, metric, summary, missing, jaccard_blocks=50 if jaccard_blocks is None else jaccard_blocks
-            )
+            res = impact_all(s, metric, summary, missing, jaccard_blocks=_blocks(exact, jaccard_blocks, 50))
             _emit(res, as_json, tables.render_impact_all)
         else:
             res = run(
@@ -123,9 +125,16 @@ def impact(
                 metric,
                 summary,
                 missing,
-                jaccard_blocks=200 if jaccard_blocks is None else jaccard_blocks,
+                jaccard_blocks=_blocks(exact, jaccard_blocks, 200),
             )
             _emit(res, as_json, tables.render_impact)
+
+
+def _blocks(exact: bool, given: int | None, default: int) -> int | None:
+    """Blocks sampled for the Jaccard overlap: None (all) with --exact."""
+    if exact:
+        return None
+    return default if given is None else given
 
 
 @query.command()
@@ -205,10 +214,13 @@ def runtime(store: str, where: str | None, as_json: bool) -> None:
 @click.option("--metric", default="f1_weighted", show_default=True, help="Metric to summarise.")
 @click.option("--summary", type=click.Choice(SUMMARY_CHOICES), default="aulc", show_default=True)
 @click.option("--missing", type=click.Choice(MISSING_POLICIES), default="zero", show_default=True)
-def report(store: str, out_dir: str, where: str | None, metric: str, summary: str, missing: str) -> None:
+@click.option("--exact", is_flag=True, help="Compute sampled figures (Jaccard overlap) over every block.")
+def report(
+    store: str, out_dir: str, where: str | None, metric: str, summary: str, missing: str, exact: bool
+) -> None:
     """Write a static HTML report (index.html + PNG plots) that opens in a browser without a server."""
     from algrid.analysis.report import write_report
 
     with _open(store, where) as s:
-        path = write_report(s, out_dir, metric=metric, summary=summary, missing=missing)
+        path = write_report(s, out_dir, metric=metric, summary=summary, missing=missing, exact=exact)
     click.echo(f"wrote {path}")
