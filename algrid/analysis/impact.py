@@ -75,6 +75,14 @@ def _corrcoef(w: np.ndarray) -> np.ndarray:
         return np.corrcoef(w.T)
 
 
+def _floats(column: np.ndarray) -> np.ndarray:
+    """A fetched column as float64 with NaN for SQL NULL (DuckDB returns a masked array when there are NULLs;
+    ``np.asarray`` would drop the mask and turn a missing cell into a number)."""
+    if isinstance(column, np.ma.MaskedArray):
+        return column.astype(np.float64).filled(np.nan)
+    return np.asarray(column, dtype=np.float64)
+
+
 def _mean(values: list) -> float | None:
     v = [x for x in values if x is not None]
     return float(np.mean(v)) if v else None
@@ -217,7 +225,7 @@ def impact(
     )
     k = len(values)
     matrix = store.sql(f"SELECT {', '.join(f'c{i}' for i in range(k))} FROM {wide}").fetchnumpy()
-    w = np.column_stack([np.asarray(matrix[f"c{i}"], dtype=float) for i in range(k)])
+    w = np.column_stack([_floats(matrix[f"c{i}"]) for i in range(k)])
     complete = ~np.isnan(w).any(axis=1)
     result["n_blocks"] = int(complete.sum())
     present = ~np.isnan(w)
