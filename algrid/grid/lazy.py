@@ -12,7 +12,7 @@ so experiments that share work (same dataset, learner, start set; they differ on
 and batch size) are contiguous: a *work group*. Sharding (algrid.grid.sharding) moves work groups, not experiments.
 
 Identity: ``exp_index`` is the position in this grid; ``exp_key`` is a 64-bit hash of the canonical configuration
-(plus the settings that change results: cycles, test_size, preprocessing version), identical in any grid file that
+(plus the settings that change results: cycles or budget, test_size, preprocessing version), identical in any grid file that
 contains the experiment. It is the XOR of one blake2b hash per (dimension, value) and of the settings, passed
 through the splitmix64 finaliser: order-free by construction and computable for a million rows with a few NumPy
 operations.
