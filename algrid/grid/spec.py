@@ -242,7 +242,9 @@ def _parse_length(doc: dict[str, Any], path: str) -> tuple[int | None, int | Non
     cycles, budget = doc.get("cycles"), doc.get("budget")
     if cycles is not None and budget is not None:
         raise _fail(
-            path, "budget", f"give either cycles or budget, not both (cycles {_short(cycles)}, budget {_short(budget)})"
+            path,
+            "budget",
+            f"give either cycles or budget, not both (cycles {_short(cycles)}, budget {_short(budget)})",
         )
     if cycles is None and budget is None:
         raise _fail(
@@ -252,7 +254,9 @@ def _parse_length(doc: dict[str, Any], path: str) -> tuple[int | None, int | Non
         )
     if budget is not None:
         if isinstance(budget, bool) or not isinstance(budget, int) or not 1 <= budget <= 10_000_000:
-            raise _fail(path, "budget", f"must be an integer >= 1 (labelled rows to reach), got {_short(budget)}")
+            raise _fail(
+                path, "budget", f"must be an integer >= 1 (labelled rows to reach), got {_short(budget)}"
+            )
         return None, budget
     if isinstance(cycles, bool) or not isinstance(cycles, int) or not 1 <= cycles <= 100_000:
         raise _fail(path, "cycles", f"must be an integer >= 1, got {_short(cycles)}")
