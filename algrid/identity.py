@@ -23,10 +23,12 @@ import numpy as np
 
 __all__ = [
     "KEY_SETTINGS",
+    "OPTIONAL_KEY_SETTINGS",
     "exp_key",
     "fingerprint",
     "hash64",
     "hex_to_keys",
+    "key_settings_of",
     "keys_to_hex",
     "keys_to_hex_bytes",
     "settings_hash",
@@ -36,6 +38,9 @@ __all__ = [
 
 #: Settings that change an experiment's result and therefore enter its exp_key.
 KEY_SETTINGS: tuple[str, ...] = ("cycles", "test_size", "preprocessing")
+#: Result-changing settings added later: they enter the key only when set, so existing keys stay valid
+#: (``budget``: labels to reach instead of a number of cycles; such grids have ``cycles: None``).
+OPTIONAL_KEY_SETTINGS: tuple[str, ...] = ("budget",)
 
 
 def hash64(text: str) -> int:
@@ -54,11 +59,14 @@ def settings_hash(key_settings: Mapping[str, Any]) -> int:
 
 
 def key_settings_of(settings: Mapping[str, Any]) -> dict[str, Any]:
-    """The :data:`KEY_SETTINGS` of a grid's settings (KeyError names a missing one)."""
+    """The :data:`KEY_SETTINGS` of a grid's settings, plus the :data:`OPTIONAL_KEY_SETTINGS` that are set
+    (KeyError names a missing one)."""
     missing = [k for k in KEY_SETTINGS if k not in settings]
     if missing:
         raise KeyError(f"settings lack {', '.join(missing)} (needed for exp_key)")
-    return {k: settings[k] for k in KEY_SETTINGS}
+    out = {k: settings[k] for k in KEY_SETTINGS}
+    out.update({k: settings[k] for k in OPTIONAL_KEY_SETTINGS if settings.get(k) is not None})
+    return out
 
 
 _M64 = np.uint64(0xFFFFFFFFFFFFFFFF)

@@ -15,7 +15,7 @@ from helpers import invoke as cli
 from helpers import require_chromium
 from helpers.analysis_stores import missing_store, structured_store
 
-from algrid.analysis.leaderboard import rank_sensitivity
+from algrid.analysis.leaderboard import rank_sensitivity_summary
 from algrid.analysis.report_data import curve_data
 from algrid.analysis.source import open_store
 
@@ -58,7 +58,7 @@ def test_page_is_self_contained(report):
 def test_rank_sensitivity_flags_strategy_that_times_out(tmp_path):
     missing_store(tmp_path / "store")
     with open_store(tmp_path / "store") as s:
-        res = rank_sensitivity(s)
+        res = rank_sensitivity_summary(s)
     rows = {r["strategy"]: r for r in res["rows"]}
     # 'slow' is best when its timeouts are dropped, not when they count as 0
     assert rows["slow"]["rank_drop"] == 1 and rows["slow"]["rank_zero"] > 1
@@ -72,7 +72,7 @@ def test_rank_sensitivity_flags_strategy_that_times_out(tmp_path):
 def test_rank_sensitivity_without_missing_data_flags_nothing(tmp_path):
     structured_store(tmp_path / "store")
     with open_store(tmp_path / "store") as s:
-        res = rank_sensitivity(s)
+        res = rank_sensitivity_summary(s)
     assert res["n_sensitive"] == 0 and len(res["rows"]) == 4
     assert all(r["rank_zero"] == r["rank_drop"] == r["rank_penalty"] for r in res["rows"])
 

@@ -13,6 +13,14 @@ comparison isolates P:
                    which isolates P from the other dimensions' effects.
 
 The scalar keys are means over pairs (or values); ``pairs`` and ``per_value`` hold the details.
+
+Honest answers: an effect of P can only be estimated from experiments that differ *only* in P. When no block holds
+two values of P (e.g. every strategy runs in exactly one implementation, so implementation and strategy are
+confounded) the answer is "cannot be estimated": every number is ``null`` and ``reason`` says why. A pair of values
+that never meet in a block gets ``null`` numbers and a ``reason`` too.
+
+Batch sizes: the answer says on which axis they were compared (``axis``: "cycles" or "labels", and a ``note``),
+see :mod:`algrid.analysis.axis`.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from algrid.analysis.axis import axis_fields
 from algrid.analysis.leaderboard import clean, dataset_means, rank_means, records, tau_matrix
 from algrid.analysis.source import IDENTITY, QueryError, StoreData
 from algrid.analysis.values import Values, build_values
@@ -66,26 +75,38 @@ def _corrcoef(w: np.ndarray) -> np.ndarray:
         return np.corrcoef(w.T)
 
 
+def _floats(column: np.ndarray) -> np.ndarray:
+    """A fetched column as float64 with NaN for SQL NULL (DuckDB returns a masked array when there are NULLs;
+    ``np.asarray`` would drop the mask and turn a missing cell into a number)."""
+    if isinstance(column, np.ma.MaskedArray):
+        return column.astype(np.float64).filled(np.nan)
+    return np.asarray(column, dtype=np.float64)
+
+
 def _mean(values: list) -> float | None:
     v = [x for x in values if x is not None]
     return float(np.mean(v)) if v else None
 
 
-def _jaccard_sample(store: StoreData, vals: Values, param: str, blocks: int) -> pd.DataFrame | None:
-    """(block, val, exp_key) for a deterministic sample of at most ``blocks`` blocks with >= 2 values of P."""
-    if not store.has_queries or blocks <= 0 or param == "dataset":
+def _jaccard_sample(store: StoreData, vals: Values, param: str, blocks: int | None) -> pd.DataFrame | None:
+    """(block, val, exp_key) for a deterministic sample of at most ``blocks`` blocks with >= 2 values of P
+    (``blocks=None``: every such block, the exact figure)."""
+    if not store.has_queries or (blocks is not None and blocks <= 0) or param == "dataset":
         return None
     o = ", ".join(d for d in DIMENSIONS if d != param)
-    # Pre-filter blocks by hash so the grouping below touches ~4x the wanted blocks, not every experiment.
-    n_rows, n_values = store.sql(
-        f"SELECT count(*), count(DISTINCT {param}) FROM {vals.table} WHERE NOT missing"
-    ).fetchone()
-    frac = 4.0 * blocks * max(n_values, 1) / max(n_rows, 1)
-    pre = f"AND hash({o}) % 1000003 < {int(frac * 1000003)}" if frac < 1 else ""
+    pre, limit = "", ""
+    if blocks is not None:
+        # Pre-filter blocks by hash so the grouping below touches ~4x the wanted blocks, not every experiment.
+        n_rows, n_values = store.sql(
+            f"SELECT count(*), count(DISTINCT {param}) FROM {vals.table} WHERE NOT missing"
+        ).fetchone()
+        frac = 4.0 * blocks * max(n_values, 1) / max(n_rows, 1)
+        pre = f"AND hash({o}) % 1000003 < {int(frac * 1000003)}" if frac < 1 else ""
+        limit = f"LIMIT {int(blocks)}"
     return store.sql(
         f"""WITH b AS (SELECT {o} FROM {vals.table} WHERE NOT missing {pre} GROUP BY {o}
                        HAVING count(DISTINCT {param}) >= 2
-                       ORDER BY hash({o}) LIMIT {int(blocks)})
+                       ORDER BY hash({o}) {limit})
             SELECT dense_rank() OVER (ORDER BY {o}) AS block, CAST(v.{param} AS VARCHAR) AS val, v.exp_key
             FROM {vals.table} v SEMI JOIN b USING ({o}) WHERE NOT v.missing"""
     ).df()
@@ -148,12 +169,19 @@ def impact(
     *,
     vals: Values | None = None,
     full: pd.DataFrame | None = None,
-    jaccard_blocks: int = 200,
+    jaccard_blocks: int | None = 200,
     selected: dict[str, set[int]] | None = None,
+    dataset_rule: str = "present",
 ) -> dict[str, Any]:
     """Impact of one hyperparameter (JSON-ready dict; see the module docstring for the keys).
 
-    ``selected``: selections already fetched for this sample (impact_all fetches all parameters' in one scan)."""
+    ``selected``: selections already fetched for this sample (impact_all fetches all parameters' in one scan).
+    ``jaccard_blocks=None`` computes the Jaccard overlap over every matched block (``--exact``).
+    ``dataset_rule`` (``param="dataset"`` only): ``"present"`` ranks, on each dataset, the strategies present on
+    it; ``"complete"`` (the rule before issue 15) only the blocks that cover every dataset, so a strategy missing
+    on one dataset was dropped from every dataset's leaderboard."""
+    if dataset_rule not in ("present", "complete"):
+        raise QueryError(f"dataset_rule {dataset_rule!r}: expected present or complete")
     check_param(param)
     vals = vals or build_values(store, metric, summary, missing)
     identity = tuple(d for d in IDENTITY if d != param)
@@ -175,7 +203,15 @@ def impact(
         "per_value": [],
         "missing": vals.missing,
         "where": store.where,
+        "estimable": True,
+        "reason": None,
+        "n_matched_blocks": 0,
+        "jaccard_sample": None,
     }
+    axis = axis_fields(store, param)
+    result["axis"] = axis["axis"]
+    if axis["axis_note"]:
+        result["note"] = axis["axis_note"]
     if len(values) < 2:
         result["note"] = (
             f"{param} has a single value here ({values[0] if values else 'none'}); nothing to compare"
@@ -189,9 +225,14 @@ def impact(
     )
     k = len(values)
     matrix = store.sql(f"SELECT {', '.join(f'c{i}' for i in range(k))} FROM {wide}").fetchnumpy()
-    w = np.column_stack([np.asarray(matrix[f"c{i}"], dtype=float) for i in range(k)])
+    w = np.column_stack([_floats(matrix[f"c{i}"]) for i in range(k)])
     complete = ~np.isnan(w).any(axis=1)
     result["n_blocks"] = int(complete.sum())
+    present = ~np.isnan(w)
+    result["n_matched_blocks"] = int((present.sum(axis=1) >= 2).sum())
+    if not result["n_matched_blocks"]:
+        store.sql(f"DROP TABLE {wide}")
+        return _cannot_estimate(result, param, len(w))
 
     # Variance shares.
     ss = store.sql(
@@ -210,7 +251,9 @@ def impact(
     group = "dataset" if param != "dataset" else None
     ident = ", ".join(identity)
     gsel = "CAST(dataset AS VARCHAR) AS dataset, " if group else "'all' AS dataset, "
-    if result["n_blocks"]:
+    if param == "dataset":
+        result["dataset_rule"] = dataset_rule
+    if result["n_blocks"] and not (param == "dataset" and dataset_rule == "present"):
         cond = " AND ".join(f"c{i} IS NOT NULL" for i in range(k))
         per = store.sql(
             f"SELECT {gsel}{ident}, count(*) AS n, {', '.join(f'avg(c{i}) AS v{i}' for i in range(k))} "
@@ -254,6 +297,13 @@ def impact(
     else:
         ids = fetch_selected(store, list(sample["exp_key"])) if sample is not None else {}
     jac = _jaccard(sample, ids, values)
+    if sample is not None:
+        n_sampled = int(sample["block"].nunique()) if len(sample) else 0
+        result["jaccard_sample"] = {
+            "blocks": n_sampled,
+            "of": result["n_matched_blocks"],
+            "exact": jaccard_blocks is None or n_sampled >= result["n_matched_blocks"],
+        }
     pairs = []
     dense = None
     if len(w) >= 2 and not np.isnan(w).any() and (np.ptp(w, axis=0) > 0).all():
@@ -261,19 +311,20 @@ def impact(
     for i, j in itertools.combinations(range(k), 2):
         r, n = (float(dense[i, j]), len(w)) if dense is not None else _pearson(w[:, i], w[:, j])
         jl = jac.get((str(values[i]), str(values[j])), [])
-        pairs.append(
-            clean(
-                {
-                    "a": values[i],
-                    "b": values[j],
-                    "kendall_tau": None if np.isnan(taus[i, j]) else float(taus[i, j]),
-                    "pearson": r,
-                    "n_matched": n,
-                    "jaccard": float(np.mean(jl)) if jl else None,
-                    "n_jaccard": len(jl),
-                }
-            )
-        )
+        pair = {
+            "a": values[i],
+            "b": values[j],
+            "kendall_tau": None if np.isnan(taus[i, j]) else float(taus[i, j]),
+            "pearson": r,
+            "n_matched": n,
+            "jaccard": float(np.mean(jl)) if jl else None,
+            "n_jaccard": len(jl),
+            "reason": None,
+        }
+        if not (present[:, i] & present[:, j]).any():  # their leaderboards come from disjoint settings
+            pair.update(kendall_tau=None, pearson=None, jaccard=None, n_matched=0)
+            pair["reason"] = f"no two experiments differ only in {param} ({values[i]} vs {values[j]})"
+        pairs.append(clean(pair))
     result["pairs"] = pairs
     result["kendall_tau"] = _mean([p["kendall_tau"] for p in pairs])
     result["tau_vs_all"] = _mean(taus_all)
@@ -283,13 +334,33 @@ def impact(
     return result
 
 
+_ESTIMATES = (
+    "kendall_tau",
+    "tau_vs_all",
+    "pearson",
+    "jaccard",
+    "variance_share",
+    "variance_share_within",
+)
+
+
+def _cannot_estimate(result: dict[str, Any], param: str, n_blocks: int) -> dict[str, Any]:
+    """The answer when no block holds two values of ``param``: no numbers, the reason instead."""
+    result.update(dict.fromkeys(_ESTIMATES), estimable=False, pairs=[], per_value=[])
+    result["reason"] = (
+        f"cannot be estimated: no two experiments differ only in {param} (each of the {n_blocks} settings of the "
+        f"other dimensions has a single {param} value, so {param} is confounded with them)"
+    )
+    return result
+
+
 def impact_all(
     store: StoreData,
     metric: str = "f1_weighted",
     summary: str = "aulc",
     missing: str = "zero",
     *,
-    jaccard_blocks: int = 50,
+    jaccard_blocks: int | None = 50,
 ) -> dict[str, Any]:
     """Every hyperparameter with at least two values, ranked by influence (variance_share, then 1 - tau)."""
     vals = build_values(store, metric, summary, missing)
@@ -318,12 +389,15 @@ def impact_all(
                     "pearson",
                     "jaccard",
                     "n_blocks",
+                    "estimable",
+                    "reason",
                 )
             }
             | {"n_values": n_values}
         )
     rows.sort(
         key=lambda r: (
+            not r["estimable"],  # parameters that cannot be estimated rank last
             -(r["variance_share"] or 0.0),
             r["kendall_tau"] if r["kendall_tau"] is not None else 1.0,
         )
@@ -338,4 +412,5 @@ def impact_all(
         "single_valued": skipped,
         "missing": vals.missing,
         "where": store.where,
+        "jaccard_sample": {"blocks_per_param": jaccard_blocks, "exact": jaccard_blocks is None},
     }

@@ -1,5 +1,7 @@
 """Leaderboards: per dataset, rank strategies by the summary averaged over all other settings; mean rank over
-datasets (rank 1 = best, ties share the average rank). Strategy identity is (strategy, implementation)."""
+datasets (rank 1 = best, ties share the average rank). Strategy identity is (strategy, implementation).
+
+Each leaderboard row says whether its rank depends on the missing-data policy (:func:`rank_sensitivity`)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import pandas as pd
 from scipy import stats
 
 from algrid.analysis.source import IDENTITY, StoreData
-from algrid.analysis.values import Values, build_values
+from algrid.analysis.values import MISSING_POLICIES, Values, build_values
 
 
 def dataset_means(
@@ -125,52 +127,94 @@ def leaderboard_table(store: StoreData, vals: Values, identity: tuple[str, ...] 
     return rank_means(dataset_means(store, vals, identity), identity)
 
 
-def leaderboard(
-    store: StoreData, metric: str = "f1_weighted", summary: str = "aulc", missing: str = "zero"
-) -> dict[str, Any]:
-    """The leaderboard as a JSON-ready dict (keys metric, summary, rows, missing, n_datasets)."""
-    vals = build_values(store, metric, summary, missing)
-    means = dataset_means(store, vals)
-    table = rank_means(means)
-    return {
-        "metric": metric,
-        "summary": summary,
-        "rows": records(table),
-        "missing": vals.missing,
-        "n_datasets": int(means["dataset"].nunique()) if not means.empty else 0,
-        "where": store.where,
-    }
-
-
 def rank_sensitivity(
     store: StoreData,
     metric: str = "f1_weighted",
     summary: str = "aulc",
-    policies: tuple[str, ...] = ("zero", "drop", "penalty"),
-) -> dict[str, Any]:
-    """Leaderboard position of every strategy under each missing-data policy; ``sensitive`` flags a strategy
-    whose position differs between policies.
+    identity: tuple[str, ...] = IDENTITY,
+) -> pd.DataFrame:
+    """Per strategy: its leaderboard position under each missing-data policy, whether it changes, and its
+    failures (failed + timeout experiments).
 
-    Why: a strategy that crashes or times out often can lead under ``drop`` (only its successes count) and trail
-    under ``zero``; a reader of one leaderboard must know its place depends on that choice."""
-    positions: dict[tuple[str, str], dict[str, int]] = {}
-    for policy in policies:
-        board = leaderboard_table(store, build_values(store, metric, summary, policy))
-        for pos, (s, i) in enumerate(zip(board["strategy"], board["implementation"], strict=True), 1):
-            positions.setdefault((str(s), str(i)), {})[policy] = pos
-    rows = []
-    for (s, i), by_policy in positions.items():
-        ranks = [by_policy.get(p) for p in policies]
-        rows.append(
-            {"strategy": s, "implementation": i}
-            | {f"rank_{p}": r for p, r in zip(policies, ranks, strict=True)}
-            | {"sensitive": len(set(ranks)) > 1}
+    Why: a strategy that fails late (duplicate indices at cycle 14 of 15) scores 0 under ``zero`` but its worst
+    neighbour's value under ``penalty``; when that decides its rank the reader must be told. Columns: identity,
+    ``rank_zero``, ``rank_drop``, ``rank_penalty`` (1 = best; None when ``drop`` leaves nothing of it),
+    ``rank_sensitive``, ``failures``."""
+    out: pd.DataFrame | None = None
+    for policy in MISSING_POLICIES:
+        board = rank_means(
+            dataset_means(store, build_values(store, metric, summary, policy), identity), identity
         )
-    rows.sort(key=lambda r: (r.get(f"rank_{policies[0]}") or 10**9, r["strategy"], r["implementation"]))
+        ranked = board[list(identity)].assign(**{f"rank_{policy}": np.arange(1, len(board) + 1)})
+        out = ranked if out is None else out.merge(ranked, on=list(identity), how="outer")
+    ident = ", ".join(identity)
+    failures = store.sql(
+        f"SELECT {ident}, count(*) FILTER (WHERE status IN ('failed', 'timeout')) AS failures "
+        f"FROM runs GROUP BY ALL"
+    ).df()
+    for col in identity:
+        failures[col] = failures[col].astype(str)
+        out[col] = out[col].astype(str)
+    out = out.merge(failures, on=list(identity), how="left")
+    out["failures"] = out["failures"].fillna(0).astype(int)
+    ranks = out[[f"rank_{p}" for p in MISSING_POLICIES]]
+    out["rank_sensitive"] = ranks.nunique(axis=1, dropna=False) > 1
+    return out
+
+
+def leaderboard(
+    store: StoreData, metric: str = "f1_weighted", summary: str = "aulc", missing: str = "zero"
+) -> dict[str, Any]:
+    """The leaderboard as a JSON-ready dict (keys metric, summary, rows, missing, n_datasets).
+
+    Every row also carries ``rank_sensitive``, ``ranks_by_policy`` ({zero, drop, penalty}) and ``failures``
+    (:func:`rank_sensitivity`); ``rank_sensitive`` at the top level lists the flagged strategies."""
+    vals = build_values(store, metric, summary, missing)
+    means = dataset_means(store, vals)
+    table = rank_means(means)
+    sens = rank_sensitivity(store, metric, summary)
+    by_label = {tuple(r[c] for c in IDENTITY): r for r in sens.to_dict(orient="records")}
+    rows = records(table)
+    for row in rows:
+        s = by_label.get(tuple(str(row[c]) for c in IDENTITY), {})
+        row["rank_sensitive"] = bool(s.get("rank_sensitive", False))
+        row["ranks_by_policy"] = {p: _int_or_none(s.get(f"rank_{p}")) for p in MISSING_POLICIES}
+        row["failures"] = int(s.get("failures", 0))
     return {
         "metric": metric,
         "summary": summary,
-        "policies": list(policies),
+        "rows": rows,
+        "missing": vals.missing,
+        "n_datasets": int(means["dataset"].nunique()) if not means.empty else 0,
+        "where": store.where,
+        "rank_sensitive": ["@".join(str(r[c]) for c in IDENTITY) for r in rows if r["rank_sensitive"]],
+    }
+
+
+def _int_or_none(value: Any) -> int | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else int(value)
+
+
+def rank_sensitivity_summary(
+    store: StoreData, metric: str = "f1_weighted", summary: str = "aulc"
+) -> dict[str, Any]:
+    """:func:`rank_sensitivity` as a JSON-ready dict (rows with ``rank_<policy>``, ``sensitive``, ``failures``)."""
+    table = rank_sensitivity(store, metric, summary)
+    rows = [
+        {
+            "strategy": str(r["strategy"]),
+            "implementation": str(r["implementation"]),
+            **{f"rank_{p}": _int_or_none(r.get(f"rank_{p}")) for p in MISSING_POLICIES},
+            "sensitive": bool(r["rank_sensitive"]),
+            "failures": int(r["failures"]),
+        }
+        for r in table.to_dict(orient="records")
+    ]
+    rows.sort(key=lambda r: (r["rank_zero"] or 10**9, r["strategy"], r["implementation"]))
+    return {
+        "metric": metric,
+        "summary": summary,
+        "policies": list(MISSING_POLICIES),
         "rows": rows,
         "n_sensitive": sum(r["sensitive"] for r in rows),
         "where": store.where,

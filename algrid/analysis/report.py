@@ -12,12 +12,18 @@ from typing import Any
 
 from algrid import __version__
 from algrid.analysis.impact import impact_all
-from algrid.analysis.leaderboard import dataset_means, rank_means, records
+from algrid.analysis.leaderboard import dataset_means, leaderboard, rank_means, records
 from algrid.analysis.runtime import runtime
 from algrid.analysis.source import StoreData
 from algrid.analysis.stability import stability
 from algrid.analysis.stats import critical_difference
-from algrid.analysis.tables import IMPACT_COLUMNS, missing_line
+from algrid.analysis.tables import (
+    IMPACT_COLUMNS,
+    jaccard_line,
+    missing_line,
+    policy_ranks,
+    sensitivity_line,
+)
 from algrid.analysis.values import build_values
 from algrid.errors import AlgridError
 
@@ -62,8 +68,9 @@ def write_report(
     summary: str = "aulc",
     missing: str = "zero",
     repeats: int = 20,
+    exact: bool = False,
 ) -> Path:
-    """Write DIR/index.html and DIR/*.png; returns the index path."""
+    """Write DIR/index.html and DIR/*.png; returns the index path (``exact``: sampled figures in full)."""
     from algrid.analysis import plots  # matplotlib: only when a report is written
 
     out = Path(out_dir)
@@ -81,12 +88,24 @@ def write_report(
     sections: list[str] = []
     summary_data: dict[str, Any] = {"leaderboard": records(board), "missing": vals.missing}
 
-    sections.append("<h2>Leaderboard</h2>" + _note(missing_line(vals.missing)))
+    lb = leaderboard(store, metric, summary, missing)  # rows carry the rank sensitivity to the policy
+    summary_data["rank_sensitive"] = lb["rank_sensitive"]
+    sections.append("<h2>Leaderboard</h2>" + _note(missing_line(vals.missing)) + _note(sensitivity_line(lb)))
     sections.append(
         _table(
-            records(board.assign(rank=range(1, len(board) + 1))),
-            ["rank", "strategy", "implementation", "mean_rank", "mean_value", "n", "n_datasets"],
-        )
+            [dict(r, rank=i, policy_ranks=policy_ranks(r)) for i, r in enumerate(lb["rows"], 1)],
+            [
+                "rank",
+                "strategy",
+                "implementation",
+                "mean_rank",
+                "mean_value",
+                "n",
+                "n_datasets",
+                "failures",
+                "policy_ranks",
+            ],
+        )  # fmt: skip
     )
     plots.heatmap(means, order, out / "heatmap.png", f"{metric} {summary}")
     sections.append(_img("heatmap.png", "leaderboard heatmap"))
@@ -120,11 +139,13 @@ def write_report(
         sections.append(_note("the store has no curves"))
 
     sections.append("<h2>Hyperparameter impact</h2>")
-    imp = impact_all(store, metric, summary, missing, jaccard_blocks=50)
+    imp = impact_all(store, metric, summary, missing, jaccard_blocks=None if exact else 50)
     summary_data["impact"] = imp["rows"]
+    summary_data["jaccard_sample"] = imp["jaccard_sample"]
     if imp["rows"]:
         plots.impact_chart(imp["rows"], out / "impact.png")
         sections.append(_img("impact.png", "hyperparameter impact"))
+        sections.append(_note(jaccard_line(imp["jaccard_sample"]).replace("--exact", "report --exact")))
         sections.append(
             _table(
                 imp["rows"],

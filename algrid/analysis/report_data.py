@@ -12,7 +12,7 @@ import math
 from typing import Any
 
 from algrid.analysis.impact import impact_all
-from algrid.analysis.leaderboard import clean, dataset_means, rank_means, rank_sensitivity, records
+from algrid.analysis.leaderboard import clean, dataset_means, rank_means, rank_sensitivity_summary, records
 from algrid.analysis.runtime import runtime
 from algrid.analysis.source import StoreData
 from algrid.analysis.stability import stability
@@ -139,7 +139,7 @@ def build_report_data(
     means = dataset_means(store, vals)
     board = rank_means(means)
     order = [f"{s}@{i}" for s, i in zip(board["strategy"], board["implementation"], strict=True)]
-    sens = rank_sensitivity(store, metric, summary)
+    sens = rank_sensitivity_summary(store, metric, summary)
     flags = {(r["strategy"], r["implementation"]): r for r in sens["rows"]}
     rows = []
     for pos, r in enumerate(records(board), 1):

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from algrid.analysis.axis import axis_fields
 from algrid.analysis.leaderboard import clean, dataset_means
 from algrid.analysis.source import SETTING_DIMENSIONS, QueryError, StoreData
 from algrid.analysis.values import build_values
@@ -89,6 +90,8 @@ def compare(
         "missing": vals.missing,
         "where": store.where,
     }
+    axis = axis_fields(store)  # the matched pairs pool every batch size: say on which axis they are compared
+    out["axis"], out["note"] = axis["axis"], axis["axis_note"]
     nz = diff[diff != 0]
     if len(nz):
         ranks = stats.rankdata(np.abs(nz))

@@ -49,14 +49,66 @@ def _header(res: dict, title: str) -> list[str]:
     return out
 
 
+def policy_ranks(row: dict) -> str:
+    """``zero 5 / drop 3 / penalty 3 !`` (``!``: the rank depends on the missing-data policy)."""
+    ranks = row.get("ranks_by_policy") or {}
+    text = " / ".join(f"{p} {'-' if r is None else r}" for p, r in ranks.items())
+    return text + (" !" if row.get("rank_sensitive") else "")
+
+
+def sensitivity_line(res: dict) -> str:
+    """Names every strategy whose rank changes between the zero, drop and penalty policies."""
+    flagged = res.get("rank_sensitive") or []
+    if not flagged:
+        return "rank sensitivity: no rank changes between the zero, drop and penalty missing-data policies"
+    return (
+        f"rank sensitivity (!): {len(flagged)} strategies change rank between the zero, drop and penalty "
+        f"missing-data policies: {', '.join(flagged)}"
+    )
+
+
 def render_leaderboard(res: dict) -> str:
     lines = _header(res, f"leaderboard over {res.get('n_datasets')} datasets")
-    rows = [dict(r, rank=i) for i, r in enumerate(res["rows"], 1)]
+    rows = [dict(r, rank=i, policy_ranks=policy_ranks(r)) for i, r in enumerate(res["rows"], 1)]
     lines.append(
-        table(rows, ["rank", "strategy", "implementation", "mean_rank", "mean_value", "n", "n_datasets"])
+        table(
+            rows,
+            [
+                "rank",
+                "strategy",
+                "implementation",
+                "mean_rank",
+                "mean_value",
+                "n",
+                "n_datasets",
+                "failures",
+                "policy_ranks",
+            ],
+        )  # fmt: skip
     )
+    lines.append(sensitivity_line(res))
     lines.append(missing_line(res["missing"]))
     return "\n".join(lines)
+
+
+DATASET_RULES = {
+    "present": "per-dataset leaderboards rank the strategies present on each dataset",
+    "complete": "per-dataset leaderboards rank only blocks that cover every dataset (the prior rule)",
+}
+
+
+def jaccard_line(sample: dict) -> str:
+    """Says whether the Jaccard overlap is exact or a sample (and how to get it exactly)."""
+    if "blocks_per_param" in sample:  # impact --all
+        if sample["exact"]:
+            return "jaccard: exact (every matched block)"
+        return (
+            f"jaccard: sampled, at most {sample['blocks_per_param']} matched blocks per hyperparameter "
+            "(--exact computes it over all)"
+        )
+    if sample["exact"]:
+        return f"jaccard: exact (all {sample['blocks']} matched blocks)"
+    return f"jaccard: sampled, {sample['blocks']} of {sample['of']} matched blocks (--exact computes it over all)"
 
 
 def render_impact(res: dict) -> str:
@@ -64,6 +116,10 @@ def render_impact(res: dict) -> str:
     lines.append(f"values: {', '.join(str(v) for v in res['values'])}")
     if res.get("note"):
         lines.append(res["note"])
+    if res.get("estimable") is False:
+        lines.append(res["reason"])
+        lines.append(missing_line(res["missing"]))
+        return "\n".join(lines)
     summary = [
         {
             k: res.get(k)
@@ -90,6 +146,10 @@ def render_impact(res: dict) -> str:
         ]
         if len(res["pairs"]) > 50:
             lines.append(f"... {len(res['pairs']) - 50} more pairs (use --json)")
+    if res.get("jaccard_sample"):
+        lines.append(jaccard_line(res["jaccard_sample"]))
+    if res.get("dataset_rule"):
+        lines.append(DATASET_RULES[res["dataset_rule"]])
     lines.append(missing_line(res["missing"]))
     return "\n".join(lines)
 
@@ -116,6 +176,11 @@ def render_impact_all(res: dict) -> str:
             IMPACT_COLUMNS,
         )
     )
+    if res.get("jaccard_sample"):
+        lines.append(jaccard_line(res["jaccard_sample"]))
+    for row in res["rows"]:
+        if row.get("estimable") is False:
+            lines.append(f"{row['param']}: {row['reason']}")
     if res["single_valued"]:
         lines.append(f"single-valued (not ranked): {', '.join(res['single_valued'])}")
     lines.append(missing_line(res["missing"]))
@@ -141,6 +206,8 @@ def render_compare(res: dict) -> str:
         table([res], ["wins", "ties", "losses", "mean_a", "mean_b", "mean_diff", "wilcoxon_p", "effect_size"])
     )
     lines.append(f"effect size: {res['effect_size_name']} (+1: {res['a']} better in every pair)")
+    if res.get("note"):
+        lines.append(res["note"])
     lines.append(missing_line(res["missing"]))
     return "\n".join(lines)
 

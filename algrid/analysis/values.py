@@ -13,6 +13,10 @@ curves: in each setting the random strategy's curve (mean over its implementatio
 first cycle >= 1 where random reaches ``RAMP_FRACTION`` of its best value over cycles 1..T. ``ramp_up`` is an
 experiment's mean over cycles 1..c, ``plateau`` its mean over cycles c..T. Settings without a finished random run
 have no cutoff; their experiments are left out and counted as ``no_cutoff``.
+
+``aulc_labels`` is the area under the learning curve over the *label* axis (trapezoids over ``n_labeled``, divided
+by the labels added): the summary for comparing batch sizes, whose cycles add different numbers of labels. On a
+``budget:`` grid every batch size spans the same labels, so it compares them at equal labels.
 """
 
 from __future__ import annotations
@@ -23,7 +27,9 @@ from dataclasses import dataclass
 from algrid.analysis.source import SETTING_DIMENSIONS, QueryError, StoreData
 from algrid.results import CURVE_METRICS, DIMENSIONS, SUMMARIES, SUMMARY_METRICS
 
-SUMMARY_CHOICES: tuple[str, ...] = (*SUMMARIES, "ramp_up", "plateau")
+SUMMARY_CHOICES: tuple[str, ...] = (*SUMMARIES, "ramp_up", "plateau", "aulc_labels")
+#: Summaries computed from the curves table at query time (not stored in runs).
+CURVE_SUMMARIES: tuple[str, ...] = ("ramp_up", "plateau", "aulc_labels")
 MISSING_POLICIES: tuple[str, ...] = ("zero", "drop", "penalty")
 RANDOM_STRATEGY = "random"
 RAMP_FRACTION = 0.95
@@ -64,7 +70,7 @@ def check_metric(store: StoreData, metric: str, summary: str) -> str:
     """Validate metric/summary names against the store; returns the runs column for stored summaries."""
     if summary not in SUMMARY_CHOICES:
         raise QueryError(f"--summary {summary!r}: unknown (choose from {', '.join(SUMMARY_CHOICES)})")
-    if summary in ("ramp_up", "plateau"):
+    if summary in CURVE_SUMMARIES:
         if metric not in CURVE_METRICS:
             raise QueryError(
                 f"--metric {metric!r}: unknown curve metric (choose from {', '.join(CURVE_METRICS)})"
@@ -97,6 +103,20 @@ def _ramp_sql(store: StoreData, metric: str, summary: str) -> str:
     """
 
 
+def _label_aulc_sql(metric: str) -> str:
+    """Per committed ok experiment: trapezoid area of the curve over n_labeled / labels added (a curve of one
+    point, no query round, is its start value)."""
+    return f"""
+        WITH c AS (SELECT c.exp_key, c.cycle, CAST(c.n_labeled AS DOUBLE) AS n, CAST(c.{metric} AS DOUBLE) AS v
+                   FROM curves c SEMI JOIN (SELECT exp_key FROM runs WHERE status = 'ok') r USING (exp_key)),
+        s AS (SELECT exp_key, n, v, lag(n) OVER w AS n0, lag(v) OVER w AS v0 FROM c
+              WINDOW w AS (PARTITION BY exp_key ORDER BY cycle))
+        SELECT exp_key, CASE WHEN max(n) > min(n) THEN sum((n - n0) * (v + v0) / 2) / (max(n) - min(n))
+                             ELSE any_value(v) END AS v
+        FROM s GROUP BY exp_key
+    """
+
+
 def build_values(
     store: StoreData, metric: str = "f1_weighted", summary: str = "aulc", missing: str = "zero"
 ) -> Values:
@@ -106,7 +126,17 @@ def build_values(
     column = check_metric(store, metric, summary)
     dims = ", ".join(DIMENSIONS)
     no_cutoff = 0
-    if summary in ("ramp_up", "plateau"):
+    if summary == "aulc_labels":
+        if not store.has_curves:
+            raise QueryError(f"--summary {summary}: {store.path} has no curves/*.parquet")
+        ramp = f"ramp_{next(_counter)}"
+        store.sql(f"CREATE TEMP TABLE {ramp} AS {_label_aulc_sql(metric)}")
+        runs_part = (
+            f"SELECT r.exp_key, {', '.join('r.' + d for d in DIMENSIONS)}, CAST(r.status AS VARCHAR) AS status, "
+            f"CASE WHEN r.status = 'ok' AND isfinite(x.v) THEN x.v END AS raw "
+            f"FROM runs r LEFT JOIN {ramp} x USING (exp_key)"
+        )
+    elif summary in ("ramp_up", "plateau"):
         n_random = store.sql(
             f"SELECT count(*) FROM runs_all WHERE strategy = '{RANDOM_STRATEGY}' AND status = 'ok'"
         ).fetchone()[0]

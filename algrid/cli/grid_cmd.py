@@ -62,7 +62,7 @@ def info(grid_file: str, as_json: bool) -> None:
     click.echo(f"experiments {data['total']:,}")
     click.echo(f"fingerprint {data['fingerprint']}")
     click.echo(
-        f"settings    cycles={g.settings['cycles']} test_size={g.settings['test_size']} "
+        f"settings    {_length_text(g.settings, '=')} test_size={g.settings['test_size']} "
         f"timeout_s={g.settings['timeout_s']:g} preprocessing={g.settings['preprocessing']}"
     )
     click.echo("dimensions:")
@@ -248,7 +248,7 @@ def estimate(grid_file: str, as_json: bool, calibration: str | None, top: int) -
         return
     total = data["cpu_hours"]
     click.echo(f"grid        {data['grid']}  ({grid_file})")
-    click.echo(f"experiments {data['experiments']:,}  cycles {data['cycles']}")
+    click.echo(f"experiments {data['experiments']:,}  {_length_text(data, ' ')}")
     per_exp = data["cpu_minutes_per_experiment"] / 60.0
     click.echo(f"cpu time    {cpu_time(total)}  ({total:,.4g} cpu hours; {cpu_time(per_exp)} per experiment)")
     click.echo(f"calibration {data['calibration']['source']}")
@@ -267,3 +267,10 @@ def estimate(grid_file: str, as_json: bool, calibration: str | None, top: int) -
             ", ..." if len(data["uncalibrated_pairs"]) > 6 else ""
         )
         click.echo(f"uncalibrated (default cost used): {shown}")
+
+
+def _length_text(settings: dict, sep: str) -> str:
+    """``cycles=10`` or ``budget=50`` (labels to reach), whichever the grid sets."""
+    if settings.get("budget") is not None:
+        return f"budget{sep}{settings['budget']}"
+    return f"cycles{sep}{settings['cycles']}"

@@ -33,7 +33,7 @@ def _common(f: Callable) -> Callable:
                 type=click.Choice(SUMMARY_CHOICES),
                 default="aulc",
                 show_default=True,
-                help="Learning-curve summary (ramp_up/plateau split at random's cutoff).",
+                help="Learning-curve summary (ramp_up/plateau split at random's cutoff; aulc_labels: area over n_labeled).",
             ),
             click.option(
                 "--missing",
@@ -91,12 +91,14 @@ def leaderboard(
     type=click.IntRange(min=0),
     help="Matched blocks sampled for the Jaccard overlap (default 200, 50 with --all; 0 = skip).",
 )
+@click.option("--exact", is_flag=True, help="Jaccard overlap over every matched block instead of a sample.")
 @_common
 def impact(
     store: str,
     param: str | None,
     all_params: bool,
     jaccard_blocks: int | None,
+    exact: bool,
     where: str | None,
     metric: str,
     summary: str,
@@ -120,11 +122,11 @@ def impact(
         raise click.UsageError("give exactly one of --param P or --all")
     if param is not None:
         check_param(param)
+    if exact and jaccard_blocks is not None:
+        raise click.UsageError("give --exact or --jaccard-blocks, not both")
     with _open(store, where) as s:
         if all_params:
-            res = impact_all(
-                s, metric, summary, missing, jaccard_blocks=50 if jaccard_blocks is None else jaccard_blocks
-            )
+            res = impact_all(s, metric, summary, missing, jaccard_blocks=_blocks(exact, jaccard_blocks, 50))
             _emit(res, as_json, tables.render_impact_all)
         else:
             res = run(
@@ -133,9 +135,16 @@ def impact(
                 metric,
                 summary,
                 missing,
-                jaccard_blocks=200 if jaccard_blocks is None else jaccard_blocks,
+                jaccard_blocks=_blocks(exact, jaccard_blocks, 200),
             )
             _emit(res, as_json, tables.render_impact)
+
+
+def _blocks(exact: bool, given: int | None, default: int) -> int | None:
+    """Blocks sampled for the Jaccard overlap: None (all) with --exact."""
+    if exact:
+        return None
+    return default if given is None else given
 
 
 @query.command()
@@ -221,8 +230,16 @@ def runtime(store: str, where: str | None, as_json: bool) -> None:
     is_flag=True,
     help="Static page with PNG plots (for papers) instead of the interactive one.",
 )
+@click.option("--exact", is_flag=True, help="Compute sampled figures (Jaccard overlap) over every block.")
 def report(
-    store: str, out_dir: str, where: str | None, metric: str, summary: str, missing: str, static: bool
+    store: str,
+    out_dir: str,
+    where: str | None,
+    metric: str,
+    summary: str,
+    missing: str,
+    static: bool,
+    exact: bool,
 ) -> None:
     """Write DIR/index.html: one self-contained interactive page (no server, no network), or with --static a
     page of PNG plots. STORE may be a bundle from `algrid store bundle`."""
@@ -230,7 +247,7 @@ def report(
         if static:
             from algrid.analysis.report import write_report
 
-            path = write_report(s, out_dir, metric=metric, summary=summary, missing=missing)
+            path = write_report(s, out_dir, metric=metric, summary=summary, missing=missing, exact=exact)
         else:
             from algrid.analysis.report_page import write_interactive_report
 

@@ -207,14 +207,27 @@ def _start_size(spec: str, shape: _Shape) -> int:
 
 
 def _schedule(
-    shape: _Shape, start: int, batch: int, cycles: int
+    shape: _Shape, start: int, batch: int, cycles: int | None, budget: int | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Labelled-set sizes n_0..n_C, and for the C queries the pool sizes and batch sizes."""
+    """Labelled-set sizes n_0..n_C, and for the C queries the pool sizes and batch sizes (``budget``: the
+    loop labels up to that many rows in all, the last batch cut to fit; see algrid.engine.loop.labels_to_add)."""
     room = max(shape.train - start, 0)
+    if budget is not None:
+        end = start + min(max(int(budget) - start, 0), room)
+        c = int(math.ceil((end - start) / batch))
+        n = np.minimum(start + batch * np.arange(c + 1, dtype=np.float64), end)
+        pool = shape.train - n[:-1]
+        return n, pool, np.diff(n)
     c = min(int(cycles), int(math.ceil(room / batch))) if room else 0
     n = np.minimum(start + batch * np.arange(c + 1, dtype=np.float64), shape.train)
     pool = shape.train - n[:-1]
     return n, pool, np.minimum(batch, pool)
+
+
+def _length(settings: dict[str, Any]) -> tuple[int | None, int | None]:
+    """(cycles, budget) of a grid's settings: exactly one is set."""
+    budget = settings.get("budget")
+    return (None, int(budget)) if budget is not None else (int(settings["cycles"]), None)
 
 
 @dataclass
@@ -314,7 +327,7 @@ def _per_setting(grid: Grid, cal: Calibration):
     """
     settings = grid.settings
     limit = float(settings.get("timeout_s") or math.inf)
-    cycles, test_size = int(settings["cycles"]), float(settings["test_size"])
+    (cycles, budget), test_size = _length(settings), float(settings["test_size"])
     shapes: dict[str, _Shape] = {}
     for rect in grid.subrects:
         v = rect.values
@@ -329,7 +342,7 @@ def _per_setting(grid: Grid, cal: Calibration):
             for pool_spec in v["initial_pool"]:
                 start = _start_size(pool_spec, shape)
                 for batch in v["batch_size"]:
-                    n, pool, bs = _schedule(shape, start, int(batch), cycles)
+                    n, pool, bs = _schedule(shape, start, int(batch), cycles, budget)
                     own = {p: _pair_cost(cal, p, shape, pool, bs) for p in pairs}
                     for learner in v["learner"]:
                         lc = _learner_cost(cal, learner, shape, n, pool)
@@ -350,7 +363,7 @@ def experiment_costs(
     """
     cal = cal or load_calibration()
     limit = float(settings.get("timeout_s") or math.inf)
-    cycles, test_size = int(settings["cycles"]), float(settings["test_size"])
+    (cycles, budget), test_size = _length(settings), float(settings["test_size"])
     shapes: dict[str, _Shape] = {}
     memo: dict[tuple, float] = {}
     out = []
@@ -359,7 +372,7 @@ def experiment_costs(
         key = (c["dataset"], c["initial_pool"], int(c["batch_size"]), c["learner"], pair)
         if key not in memo:
             shape = shapes.get(key[0]) or shapes.setdefault(key[0], _shape(key[0], test_size))
-            n, pool, bs = _schedule(shape, _start_size(key[1], shape), key[2], cycles)
+            n, pool, bs = _schedule(shape, _start_size(key[1], shape), key[2], cycles, budget)
             lc = _learner_cost(cal, key[3], shape, n, pool)
             own = _pair_cost(cal, pair, shape, pool, bs)
             memo[key] = min(experiment_cpu_seconds(cal, lc, pair, own, key[3], 1, True), limit)
@@ -410,7 +423,8 @@ def estimate_grid(grid: Grid, cal: Calibration | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {
         "grid": grid.name,
         "experiments": total_n,
-        "cycles": int(grid.settings["cycles"]),
+        "cycles": _length(grid.settings)[0],
+        "budget": _length(grid.settings)[1],
         "cpu_hours": total_s / 3600.0,
         "cpu_minutes_per_experiment": (total_s / 60.0 / total_n) if total_n else 0.0,
     }
@@ -471,7 +485,7 @@ def calibrate_from_store(store_dir: str | Path, base: Calibration | None = None)
     for col in frame.columns:
         if hasattr(frame[col], "cat"):
             frame[col] = frame[col].astype(str)
-    cycles, test_size = int(settings["cycles"]), float(settings["test_size"])
+    (cycles, budget), test_size = _length(settings), float(settings["test_size"])
     group_cols = ["dataset", "learner", "initial_pool", "split", "start", "seed"]
     frame["group_size"] = frame.groupby(group_cols)["cpu_s"].transform("size")
     frame["pair"] = frame["strategy"] + "@" + frame["implementation"]
@@ -491,7 +505,9 @@ def calibrate_from_store(store_dir: str | Path, base: Calibration | None = None)
         )
         if key not in cache:
             shape = _shape(row.dataset, test_size)
-            n, pool, bs = _schedule(shape, _start_size(row.initial_pool, shape), int(row.batch_size), cycles)
+            n, pool, bs = _schedule(
+                shape, _start_size(row.initial_pool, shape), int(row.batch_size), cycles, budget
+            )
             lc = _learner_cost(base, row.learner, shape, n, pool)
             own = _pair_cost(base, row.pair, shape, pool, bs)
             unscaled = Calibration(

@@ -14,8 +14,15 @@ start set           dataset, split, test_size, initial_pool, start              
 learner seed        dataset, split, learner, seed                                identical labelled sets give
                                                                                  identical fits (exact cache)
 pool order          dataset, split, test_size, seed                              position tie-breaks unbiased
-strategy rng/seed   every dimension + test_size + preprocessing + cycle          independent per experiment
+strategy rng/seed   the setting (every dimension but strategy and                strategies that rank alike
+                    implementation) + test_size + preprocessing + cycle          pick alike (fair randomness)
 ==================  ==========================================================  ============================
+
+Fair randomness: the strategy's streams (``ctx.rng``, ``ctx.seed``, the global NumPy RNG seeded before each call)
+never depend on the strategy's name or implementation, so two strategies that induce the same ranking break its
+ties alike and a difference between them measures the strategy, not a random stream (see
+``docs/implementations.md`` and :func:`strategy_setting`). The rule changed results of pairs that read those streams;
+their exp_key carries :data:`algrid.strategies.seeding.SEEDING_VERSION`.
 
 The model is fitted on the labelled set in sorted row-id order, and the pool is shown in a fixed pseudo-random
 order of (dataset, split, test_size, seed) (see :func:`pool_order`), so a labelled set fully determines the fit,
@@ -42,21 +49,24 @@ from threadpoolctl import ThreadpoolController
 
 from algrid.engine.cache import CacheEntry, ModelCache, labeled_digest, process_cache
 from algrid.engine.metrics import classification_metrics, summarize
-from algrid.identity import KEY_SETTINGS
+from algrid.identity import KEY_SETTINGS, OPTIONAL_KEY_SETTINGS, key_settings_of
 from algrid.identity import exp_key as identity_exp_key
 from algrid.learners import make_al_learner
 from algrid.learners.defined import ensure_defined
 from algrid.provenance import versions_of
 from algrid.results import DIMENSIONS, ExperimentResult
 from algrid.strategies.base import QueryContext, StrategySpec
+from algrid.strategies.seeding import key_versions
 
 __all__ = [
     "StrategyError",
     "initial_pool",
+    "labels_to_add",
     "pool_order",
     "run_experiment",
     "seed_sequence",
     "seed_sequences",
+    "strategy_setting",
     "train_test_ids",
 ]
 
@@ -96,6 +106,25 @@ def seed_sequences(parts: list[Any], counters: range) -> list[np.random.SeedSequ
         h.update(f"{int(c)}]".encode())
         out.append(np.random.SeedSequence(int.from_bytes(h.digest(), "little")))
     return out
+
+
+def strategy_setting(config: dict[str, Any], test_size: float, preprocessing: str) -> list[Any]:
+    """What a strategy's random streams derive from (plus the cycle): the setting, never the strategy or its
+    implementation, so strategies that rank alike break ties alike (docs/implementations.md, "Fair randomness")."""
+    return [config[d] for d in DIMENSIONS if d not in _NOT_IN_STRATEGY_SEED] + [test_size, preprocessing]
+
+
+_NOT_IN_STRATEGY_SEED = frozenset({"strategy", "implementation"})
+
+
+def labels_to_add(settings: dict[str, Any], batch_size: int, n_start: int, n_pool: int) -> int:
+    """How many rows the loop labels after the start set: ``cycles`` full batches, or up to ``budget`` labelled
+    rows in all (the last batch cut to fit, so every batch size ends at exactly the budget); never more than
+    the pool holds."""
+    budget = settings.get("budget")
+    if budget is not None:
+        return max(min(int(budget) - n_start, n_pool), 0)
+    return min(int(settings["cycles"]) * batch_size, n_pool)
 
 
 def _int_seed(ss: np.random.SeedSequence) -> int:
@@ -346,12 +375,15 @@ def run_experiment(
     if settings.get("learners"):  # a grid's `learners:` definitions, known in every worker process
         ensure_defined(settings["learners"])
     if exp_key is None:  # the grid's key (algrid.identity), so results of the Python API match a store's
-        key_settings = {k: settings.get(k) for k in KEY_SETTINGS}
-        if key_settings["preprocessing"] is None:
-            from algrid.datasets import PREPROCESSING_VERSION
+        from algrid.datasets import PREPROCESSING_VERSION
 
-            key_settings["preprocessing"] = PREPROCESSING_VERSION
-        exp_key = identity_exp_key(config, key_settings, DIMENSIONS, versions_of(config, settings))
+        key_settings = key_settings_of(
+            {k: settings.get(k) for k in (*KEY_SETTINGS, *OPTIONAL_KEY_SETTINGS)}
+            | {"preprocessing": settings.get("preprocessing") or PREPROCESSING_VERSION}
+        )
+        exp_key = identity_exp_key(
+            config, key_settings, DIMENSIONS, key_versions(config, versions_of(config, settings))
+        )
     result = ExperimentResult(exp_key=exp_key, config=config)
     wall0, cpu0 = time.perf_counter(), time.process_time()
     try:
@@ -385,7 +417,6 @@ def _loop(
     dataset, split, learner = str(config["dataset"]), int(config["split"]), str(config["learner"])
     batch_size, seed = int(config["batch_size"]), int(config["seed"])
     test_size = float(settings["test_size"])
-    cycles = int(settings["cycles"])
     preprocessing = settings.get("preprocessing") or PREPROCESSING_VERSION
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
@@ -416,7 +447,7 @@ def _loop(
         key_prefix=(dataset, split, test_size, preprocessing, learner, seed, learner_seed),
         cache=cache,
     )
-    full = [config[d] for d in DIMENSIONS] + [test_size, preprocessing]
+    setting = strategy_setting(config, test_size, preprocessing)
 
     def make_learner(s: int) -> Any:
         return make_al_learner(learner, s, classes)
@@ -444,9 +475,10 @@ def _loop(
     # Every cycle's strategy seed and generator up front, in one tight loop (the same values as one at a time,
     # cheaper than hashing between two model fits, whose caches are cold); only as many cycles as the pool feeds.
     pool_ids = ordered_train[~is_labeled[ordered_train]]
-    n_cycles = min(cycles, -(-len(pool_ids) // batch_size))
+    to_label = labels_to_add(settings, batch_size, len(start_ids), len(pool_ids))
+    n_cycles = -(-to_label // batch_size)
     seeds = []
-    for ss in seed_sequences(["strategy", *full], range(1, n_cycles + 1)):
+    for ss in seed_sequences(["strategy", *setting], range(1, n_cycles + 1)):
         ss_seed, ss_rng = ss.spawn(2)
         seeds.append((_int_seed(ss_seed), np.random.default_rng(ss_rng)))
     # The pool's rows, kept in pool order and shrunk with the pool: compressing last cycle's (warm, contiguous)
@@ -454,7 +486,9 @@ def _loop(
     # change what later cycles see.
     X_pool = _read_only(np.take(X, pool_ids, axis=0))
     for cycle in range(1, n_cycles + 1):
-        want = min(batch_size, len(pool_ids))
+        want = min(
+            batch_size, to_label - (len(labeled_ids) - len(start_ids))
+        )  # the budget cuts the last batch
         t0 = time.perf_counter()
         proba = state.proba(entry, X_pool) if spec.needs_proba else None
         strat_seed, strat_rng = seeds[cycle - 1]

@@ -12,7 +12,7 @@ so experiments that share work (same dataset, learner, start set; they differ on
 and batch size) are contiguous: a *work group*. Sharding (algrid.grid.sharding) moves work groups, not experiments.
 
 Identity: ``exp_index`` is the position in this grid; ``exp_key`` is a 64-bit hash of the canonical configuration
-(plus the settings that change results: cycles, test_size, preprocessing version), identical in any grid file that
+(plus the settings that change results: cycles or budget, test_size, preprocessing version), identical in any grid file that
 contains the experiment. It is the XOR of one blake2b hash per (dimension, value) and of the settings, passed
 through the splitmix64 finaliser: order-free by construction and computable for a million rows with a few NumPy
 operations.
@@ -33,18 +33,19 @@ import pyarrow as pa
 from algrid.errors import GridError
 from algrid.grid.sharding import shard_indices, shard_sizes
 from algrid.grid.spec import INT_DIMENSIONS, GridSpec, parse_grid, read_grid_file
+from algrid.identity import exp_key as identity_exp_key
 from algrid.identity import (
-    KEY_SETTINGS,
     fingerprint,
+    key_settings_of,
     keys_to_hex,
     keys_to_hex_bytes,
     settings_hash,
     splitmix64,
     value_hash,
 )
-from algrid.identity import exp_key as identity_exp_key
 from algrid.provenance import value_version
 from algrid.results import DIMENSIONS
+from algrid.strategies.seeding import key_versions
 
 #: Outer digits of a sub-rectangle, slowest first. batch_size and the pair index are the two fastest digits.
 GROUP_DIMENSIONS: tuple[str, ...] = ("dataset", "learner", "initial_pool", "split", "start", "seed")
@@ -197,12 +198,28 @@ class Grid:
             )
             for d in DIMENSIONS
         }
+        self._implementation_hashes = self._pair_implementation_hashes()
+
+    def _pair_implementation_hashes(self) -> np.ndarray:
+        """(strategy code, implementation code) -> hash of the implementation value with the version its result
+        depends on for that strategy (:func:`algrid.strategies.seeding.implementation_version`)."""
+        from algrid.strategies.seeding import implementation_version, joined_version
+
+        table = np.tile(self._value_hashes["implementation"], (len(self.values["strategy"]), 1))
+        for rect, maps in zip(self.subrects, self._local_codes, strict=True):
+            for (strategy, impl), s, i in zip(
+                rect.pairs, maps["strategy"], maps["implementation"], strict=True
+            ):
+                base = value_version("implementation", impl, self.settings)
+                version = joined_version(base, implementation_version(impl, strategy))
+                table[s, i] = value_hash("implementation", impl, version)
+        return table
 
     # ------------------------------------------------------------------------------------------ properties
     @property
     def key_settings(self) -> dict[str, Any]:
         """Settings that enter every exp_key (changing them makes every experiment a new one)."""
-        return {k: self.settings[k] for k in KEY_SETTINGS}
+        return key_settings_of(self.settings)
 
     @property
     def excluded(self) -> int:
@@ -212,7 +229,7 @@ class Grid:
     def fingerprint(self) -> str:
         """Identifies the grid as a whole: settings plus the ordered experiments (exp_index order matters)."""
         canonical = {
-            "settings": {k: self.settings[k] for k in ("name", *KEY_SETTINGS)},
+            "settings": {"name": self.settings["name"], **self.key_settings},
             "subrects": [
                 {"values": {d: list(v) for d, v in r.values.items()}, "pairs": [list(p) for p in r.pairs]}
                 for r in self.subrects
@@ -269,7 +286,9 @@ class Grid:
         """uint64 exp_keys for decoded rows."""
         acc = np.full(len(codes["dataset"]), self._settings_hash, dtype=np.uint64)
         for d in DIMENSIONS:
-            acc ^= self._value_hashes[d][codes[d]]
+            if d != "implementation":
+                acc ^= self._value_hashes[d][codes[d]]
+        acc ^= self._implementation_hashes[codes["strategy"], codes["implementation"]]
         return splitmix64(acc)
 
     def decode(self, indices: np.ndarray | range | list[int]) -> pa.Table:
@@ -315,7 +334,7 @@ class Grid:
     def exp_key(self, config: dict[str, Any]) -> str:
         """Stable key of a configuration (the same in any grid with the same key settings)."""
         versions = {d: value_version(d, config[d], self.settings) for d in DIMENSIONS}
-        return identity_exp_key(config, self.key_settings, DIMENSIONS, versions)
+        return identity_exp_key(config, self.key_settings, DIMENSIONS, key_versions(config, versions))
 
     def index_of(self, config: dict[str, Any]) -> int | None:
         """exp_index of a configuration in this grid, or None (used to map stored experiments back)."""

@@ -21,7 +21,7 @@ from algrid.errors import GridError
 from algrid.results import DIMENSIONS
 
 #: Top-level keys a grid file may hold.
-SETTING_KEYS = ("name", "description", "cycles", "test_size", "timeout_s", "memory_mb")
+SETTING_KEYS = ("name", "description", "cycles", "budget", "test_size", "timeout_s", "memory_mb")
 TOP_KEYS = (*SETTING_KEYS, "plugins", "learners", "dimensions", "blocks")
 INT_DIMENSIONS = ("batch_size", "split", "start", "seed")
 #: Dimensions that may be left out of a grid file, with the value they take.
@@ -210,11 +210,7 @@ def _parse_settings(doc: dict[str, Any], path: str) -> dict[str, Any]:
         raise _fail(path, "name", "missing (the store directory is results/<name>)")
     if not isinstance(name, str) or not _NAME_RE.match(name):
         raise _fail(path, "name", f"must be letters, digits, '_', '-' or '.', got {_short(name)}")
-    cycles = doc.get("cycles")
-    if cycles is None:
-        raise _fail(path, "cycles", "missing (number of AL cycles after the start set)")
-    if isinstance(cycles, bool) or not isinstance(cycles, int) or not 1 <= cycles <= 100_000:
-        raise _fail(path, "cycles", f"must be an integer >= 1, got {_short(cycles)}")
+    cycles, budget = _parse_length(doc, path)
     test_size = doc.get("test_size", 0.4)
     if isinstance(test_size, bool) or not isinstance(test_size, int | float) or not 0 < test_size < 1:
         raise _fail(path, "test_size", f"must be a number in (0, 1), got {_short(test_size)}")
@@ -243,15 +239,44 @@ def _parse_settings(doc: dict[str, Any], path: str) -> dict[str, Any]:
         raise _fail(path, "description", f"must be a string, got {_short(description)}")
     from algrid.datasets import PREPROCESSING_VERSION
 
+    length = {"cycles": cycles} if budget is None else {"cycles": None, "budget": budget}
     return {
         "name": name,
         "description": description,
-        "cycles": cycles,
+        **length,
         "test_size": float(test_size),
         "timeout_s": float(timeout_s),
         "memory_mb": memory_mb,
         "preprocessing": str(PREPROCESSING_VERSION),
     }
+
+
+def _parse_length(doc: dict[str, Any], path: str) -> tuple[int | None, int | None]:
+    """(cycles, budget): exactly one is given. ``cycles`` = query rounds for every batch size (the published
+    study's equal-cycles design); ``budget`` = labelled rows to reach (start set included) for every batch size,
+    the last batch cut to fit, so batch sizes are compared at equal labels."""
+    cycles, budget = doc.get("cycles"), doc.get("budget")
+    if cycles is not None and budget is not None:
+        raise _fail(
+            path,
+            "budget",
+            f"give either cycles or budget, not both (cycles {_short(cycles)}, budget {_short(budget)})",
+        )
+    if cycles is None and budget is None:
+        raise _fail(
+            path,
+            "cycles",
+            "missing (number of AL cycles after the start set, or budget: number of labels to reach)",
+        )
+    if budget is not None:
+        if isinstance(budget, bool) or not isinstance(budget, int) or not 1 <= budget <= 10_000_000:
+            raise _fail(
+                path, "budget", f"must be an integer >= 1 (labelled rows to reach), got {_short(budget)}"
+            )
+        return None, budget
+    if isinstance(cycles, bool) or not isinstance(cycles, int) or not 1 <= cycles <= 100_000:
+        raise _fail(path, "cycles", f"must be an integer >= 1, got {_short(cycles)}")
+    return cycles, None
 
 
 def _expand(values: Any, key: str, path: str, integer: bool, dim: str = "") -> list[Any]:

@@ -56,6 +56,10 @@ class StrategySpec:
     available: bool = True  # False: listed (with reason) but excluded from grids
     unavailable_reason: str = ""
     library: str = ""  # distribution name whose version is reported, e.g. "modAL-python"
+    # Selections read the loop's random streams (ctx.rng, ctx.seed, the global NumPy RNG, a learner seeded from
+    # them). True unless shown otherwise: such pairs carry the seeding version in their exp_key
+    # (algrid.strategies.seeding), so a pair wrongly left True only costs a re-run, never mixes results.
+    uses_rng: bool = True
 
     @property
     def pair(self) -> tuple[str, str]:

@@ -105,6 +105,10 @@ def _density_weighted(ctx: QueryContext, k: int) -> np.ndarray:
     return multi_argmax(scores, n_instances=k)[0]
 
 
+#: Strategies that read no random stream (no committee; random_tie_break stays off), see algrid.strategies.seeding.
+_SEED_FREE = frozenset({"least_confidence", "margin", "entropy", "ranked_batch", "density_weighted"})
+
+
 def _spec(name: str, fn: Any, batch_mode: str, description: str) -> StrategySpec:
     return StrategySpec(
         name=name,
@@ -113,6 +117,7 @@ def _spec(name: str, fn: Any, batch_mode: str, description: str) -> StrategySpec
         batch_mode=batch_mode,
         description=description,
         library=LIBRARY,
+        uses_rng=name not in _SEED_FREE,
     )
 
 

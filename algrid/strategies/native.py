@@ -259,6 +259,12 @@ def oracle_greedy_k(ctx: QueryContext) -> np.ndarray:
     return candidates[int(np.argmax(scores))]
 
 
+#: Scorers that never read ctx.rng / ctx.seed: ties go to pool position (see algrid.strategies.seeding).
+_SEED_FREE = frozenset(
+    {"least_confidence", "margin", "entropy", "density_weighted", "coreset", "discriminative"}
+)
+
+
 def _spec(name: str, fn, *, needs_proba: bool, batch_mode: str, uses_oracle: bool = False) -> StrategySpec:
     return StrategySpec(
         name=name,
@@ -269,6 +275,7 @@ def _spec(name: str, fn, *, needs_proba: bool, batch_mode: str, uses_oracle: boo
         batch_mode=batch_mode,
         description=(fn.__doc__ or "").strip().split("\n\n")[0].replace("\n", " "),
         library="algrid",
+        uses_rng=name not in _SEED_FREE,
     )
 
 

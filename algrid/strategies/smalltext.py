@@ -152,6 +152,11 @@ def _discriminative(ctx: QueryContext, k: int) -> np.ndarray:
     return _run(strategy, ctx, k)
 
 
+#: Strategies that read no random stream (see algrid.strategies.seeding); random, the k-means and sampling
+#: strategies read the global NumPy RNG, discriminative fits a learner seeded with ctx.seed.
+_SEED_FREE = frozenset({"least_confidence", "entropy", "margin", "coreset", "contrastive"})
+
+
 def _spec(name: str, fn: Any, batch_mode: str, description: str) -> StrategySpec:
     return StrategySpec(
         name=name,
@@ -162,6 +167,7 @@ def _spec(name: str, fn: Any, batch_mode: str, description: str) -> StrategySpec
         not in {"random", "embedding_kmeans", "coreset", "lightweight_coreset", "discriminative"},
         description=description,
         library=LIBRARY,
+        uses_rng=name not in _SEED_FREE,
     )
 
 
