@@ -288,7 +288,7 @@ def open_store(path: str | Path, where: str | None = None) -> StoreData:
     STORE may be a bundle file (`algrid store bundle`): it is extracted to a temporary directory, removed again
     when the StoreData is closed; the bundle itself is only read."""
     if Path(path).is_file():
-        from algrid.store.bundle import OpenedBundle
+        from algrid.analysis.bundle import OpenedBundle
 
         bundle = OpenedBundle(path)
         try:

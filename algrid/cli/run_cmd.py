@@ -114,10 +114,8 @@ def run(
 def status(store_dir: str, as_json: bool, shards: int | None, grid_file: str | None) -> None:
     """How many experiments of the store's grid are ok, failed, timeout or pending (overall, per shard, per value)."""
     from algrid.cluster.slurm import format_array_status, store_array_status
-    from algrid.execute.plugins import load_plugins
     from algrid.store.status import format_status, store_status
 
-    load_plugins()
     st = store_status(store_dir, grid_path=grid_file, shards=shards)
     # the store knows the experiments, the cluster layer the array tasks: merged here, the layer above both
     slurm = store_array_status(store_dir)
@@ -150,7 +148,7 @@ def verify(store_dir: str, repair: bool, as_json: bool) -> None:
     from pathlib import Path
 
     if Path(store_dir).is_file():
-        from algrid.store.bundle import verify_bundle
+        from algrid.analysis.bundle import verify_bundle
 
         check = verify_bundle(store_dir)
         if as_json:
@@ -158,10 +156,8 @@ def verify(store_dir: str, repair: bool, as_json: bool) -> None:
         else:
             click.echo(check.line(), err=not check.ok)
         sys.exit(0 if check.ok else 1)
-    from algrid.execute.plugins import load_plugins
     from algrid.store.verify import verify as do_verify
 
-    load_plugins()
     report = do_verify(store_dir, repair=repair)
     if as_json:
         _emit_json(report.to_json())
@@ -219,10 +215,8 @@ def bundle(store_dir: str, out: str, no_report: bool, as_json: bool) -> None:
     """Write one shareable archive: a compacted copy of the store, its grids, a version manifest, a checksum per
     file and the interactive report. The store itself is not modified; `query`, `report` and `store verify` open
     the bundle directly."""
-    from algrid.execute.local import load_plugins
-    from algrid.store.bundle import write_bundle
+    from algrid.analysis.bundle_write import write_bundle
 
-    load_plugins()
     res = write_bundle(store_dir, out, report=not no_report)
     if as_json:
         _emit_json(res)
