@@ -22,3 +22,20 @@ class StoreError(AlgridError):
     """A result store is missing, not a store, or belongs to another grid (bad input: exit 2)."""
 
     exit_code = 2
+
+
+class StoreDamaged(StoreError):
+    """A store's files are damaged (unreadable part, dangling link, foreign schema): input the command cannot use.
+
+    Exit 2 like any other bad input; `algrid store verify --repair` quarantines what is damaged."""
+
+    exit_code = 2
+
+
+class StoreIOError(StoreError):
+    """The environment refuses a write to the store (read-only file system, permissions, disk full, quota).
+
+    Distinct exit codes so that job scripts can tell "retry elsewhere / free space" from bad input (sysexits.h):
+    73 (EX_CANTCREAT) when the store cannot be written at all, 74 (EX_IOERR) when the disk or quota is full."""
+
+    exit_code = 74

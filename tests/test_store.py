@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from algrid.cli import main
+from algrid.engine.metrics import summarize
 from algrid.errors import StoreError
 from algrid.grid.lazy import grid_from_dict
 from algrid.results import CURVE_METRICS, ExperimentResult
@@ -72,7 +73,7 @@ def fake_result(grid, i, status="ok", cycles=CYCLES) -> ExperimentResult:
         cycles_done=n - 1,
         curve=curve,
         selected=[[i * 10 + c, i * 10 + c + 1] for c in range(n)],
-        summary={c: 0.5 + 0.001 * i for c in SUMMARY_COLUMNS},
+        summary=summarize(curve),  # consistent with the curve, as the engine stores it (verify cross-checks)
         wall_s=1.5,
         cpu_s=1.2,
         exp_index=i,
@@ -190,9 +191,7 @@ def test_journal_hides_uncommitted_adds_and_replaced_parts(tmp_path, grid):
     new_id = parts.new_part_id()
     for kind in parts.COMMIT_ORDER:
         parts.write_tmp(store.root, kind, new_id, merged[kind])
-    (store.root / "journal").mkdir(exist_ok=True)
-    journal = {"remove": old, "add": [new_id], "host": "elsewhere", "pid": 1, "created": 0}
-    (store.root / "journal" / "1-x.json").write_text(json.dumps(journal))
+    parts.write_journal(store.root, old, [new_id], reason="test")  # checksummed, names parts it created
     parts.publish(store.root, "curves", new_id)
     parts.publish(store.root, "queries", new_id)
     assert store.snapshot().committed == old and store.runs().num_rows == 4

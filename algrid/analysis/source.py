@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -102,18 +103,37 @@ def _lock_down(con: duckdb.DuckDBPyConnection, store: Path) -> None:
 
 
 def _committed_files(path: Path) -> dict[str, list[str]] | None:
-    """Committed part files per table of a real store (None for a plain directory of Parquet files).
+    """Committed, readable part files per table of a real store (None for a plain directory of Parquet files).
 
     Why not a glob: a writer killed between renames leaves curves/queries parts without their runs part; once the
     experiment is re-run, a glob would count its curve rows twice. The store's snapshot lists only committed parts
-    (and hides parts a running compaction or repair is replacing)."""
+    (and hides parts a running compaction or repair is replacing). A damaged part (truncated, garbage, another
+    schema) is left out with a warning naming it, so one bad file does not stop every query."""
     from algrid.store import Store
+    from algrid.store.reader import part_problem
 
     try:
         snap = Store.open(path).snapshot()
     except StoreError:
         return None
-    return {kind: [str(p) for p in snap.paths(kind) if p.exists()] for kind in ("runs", "curves", "queries")}
+    out: dict[str, list[str]] = {}
+    for kind in ("runs", "curves", "queries"):
+        out[kind] = []
+        for p in snap.paths(kind):
+            why = part_problem(p, kind)
+            if why is None:
+                out[kind].append(str(p))
+            elif why != "missing":
+                warn_skipped(p, why)
+    return out
+
+
+def warn_skipped(part: Path | str, why: str) -> None:
+    """One warning line on stderr per part a query leaves out."""
+    print(
+        f"warning: skipping damaged part {part} ({why}); `algrid store verify --repair` quarantines it",
+        file=sys.stderr,
+    )
 
 
 def _source(path: Path, table: str, committed: dict[str, list[str]] | None) -> str | None:
@@ -255,11 +275,34 @@ class StoreData:
 
     # -- helpers -----------------------------------------------------------------------------------------------
     def sql(self, query: str, params: list | None = None):
-        """Run a query; DuckDB errors become one-line AlgridErrors."""
-        try:
-            return self.con.execute(query, params or [])
-        except duckdb.Error as exc:
-            raise AlgridError(f"{self.path}: query failed: {first_line(exc)}") from None
+        """Run a query; DuckDB errors become one-line AlgridErrors. A part that turns out unreadable only when
+        scanned (a corrupt page) is left out with a warning and the query runs again without it."""
+        while True:
+            try:
+                return self.con.execute(query, params or [])
+            except duckdb.Error as exc:
+                if not self._drop_culprit(exc):
+                    raise AlgridError(f"{self.path}: query failed: {first_line(exc)}") from None
+
+    def _drop_culprit(self, exc: duckdb.Error) -> bool:
+        """If ``exc`` names one of the store's part files: leave it out, rebuild the views, True."""
+        if self._committed is None:
+            return False
+        text = str(exc)
+        for kind, files in self._committed.items():
+            for f in files:
+                if f in text:
+                    files.remove(f)
+                    warn_skipped(f, first_line(exc)[:200])
+                    if kind == "runs" and not files:
+                        raise StoreError(f"{self.path}: no readable committed runs") from None
+                    self.con.close()
+                    self.con = _connect()
+                    self._runs_glob = _source(self.path, "runs", self._committed)
+                    self._create_views()
+                    self.pending_known, self.pending_note = self._create_expected()
+                    return True
+        return False
 
     def distinct(self, column: str) -> list:
         """Sorted distinct values of a runs column (after --where)."""

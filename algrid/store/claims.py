@@ -1,73 +1,52 @@
 """Per-experiment claim files: two runners on the same shard never run (and never store) one experiment twice.
 
-A runner creates ``claims/<exp_key>`` with O_CREAT|O_EXCL before it starts an experiment and deletes it only after the
-experiment's run row is committed. Another runner that finds the claim skips the experiment; one that gets the claim
-re-checks the store's done-set first (the holder may have committed and released it a moment ago). A claim whose
-owner died (same host: its pid is gone; other host: older than the experiment's time limit plus slack) is stale and
-taken over with an atomic rename, so exactly one taker wins.
+A runner creates ``claims/<exp_key>`` (exclusively, complete with its owner record: see algrid.store.owners) before it
+starts an experiment and deletes it only after the experiment's run row is committed. Another runner that finds the
+claim skips the experiment; one that gets the claim re-checks the store's done-set first (the holder may have
+committed and released it a moment ago). A claim whose owner is gone (algrid.store.owners.state: same host and a dead
+pid, an empty or unreadable file past a 10 s grace period, another host's claim older than the experiment's time
+limit plus slack) is taken over with an atomic rename, so exactly one taker wins.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import socket
-import time
 import uuid
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
-_HOST = socket.gethostname()
+from algrid.store import owners
+from algrid.store.ioerrors import guarded
 
 
 class Claims:
     """Claim files of one store, owned by one runner (``owner`` distinguishes runners inside one process)."""
 
     def __init__(self, root: Path, stale_after_s: float):
-        self.dir = Path(root) / "claims"
-        self.dir.mkdir(parents=True, exist_ok=True)
+        self.root = Path(root)
+        self.dir = self.root / "claims"
+        with guarded(self.root, "creating claims/"):
+            self.dir.mkdir(parents=True, exist_ok=True)
         self.stale_after_s = float(stale_after_s)
         self.owner = uuid.uuid4().hex
         self.held: set[str] = set()
 
-    def _payload(self) -> bytes:
-        return json.dumps(
-            {"host": _HOST, "pid": os.getpid(), "owner": self.owner, "time": time.time()}
-        ).encode()
+    def _own_is_live(self, info: dict[str, Any]) -> bool:
+        return info.get("owner") == self.owner or info.get("owner") in _LIVE_OWNERS
 
     def _create(self, key: str) -> bool:
-        try:
-            fd = os.open(self.dir / key, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            return False
-        try:
-            os.write(fd, self._payload())
-        finally:
-            os.close(fd)
-        return True
+        with guarded(self.root, f"claiming experiment {key}"):
+            return owners.create_exclusive(self.dir / key, owners.record(owner=self.owner))
 
-    def _is_stale(self, key: str) -> bool:
-        path = self.dir / key
-        try:
-            info = json.loads(path.read_text() or "{}")
-            age = time.time() - path.stat().st_mtime
-        except FileNotFoundError:
-            return False
-        except (OSError, ValueError):  # being written right now, or garbage: judge by age only
-            try:
-                return time.time() - path.stat().st_mtime > max(self.stale_after_s, 60.0)
-            except FileNotFoundError:
-                return False
-        if info.get("host") == _HOST:
-            if info.get("pid") == os.getpid():
-                return info.get("owner") != self.owner and info.get("owner") not in _LIVE_OWNERS
-            try:
-                os.kill(int(info.get("pid", -1)), 0)
-            except ProcessLookupError:
-                return True
-            except (PermissionError, ValueError, TypeError):
-                return False
-            return False
-        return age > self.stale_after_s
+    def state(self, key: str) -> str:
+        """held / abandoned / empty / gone (see algrid.store.owners.state)."""
+        return owners.state(self.dir / key, self.stale_after_s, self._own_is_live)
+
+    def _is_stale(self, key: str, wait: bool = False) -> bool:
+        if wait:
+            return owners.settled_state(self.dir / key, self.stale_after_s, self._own_is_live) == "abandoned"
+        return self.state(key) == "abandoned"
 
     def acquire(self, key: str) -> bool:
         """Claim an experiment; False if another live runner holds it (True if this runner already does)."""
@@ -76,15 +55,9 @@ class Claims:
         if self._create(key):
             self.held.add(key)
             return True
-        if not self._is_stale(key):
+        if not self._is_stale(key, wait=True):
             return False
-        grave = self.dir / f".stale-{key}-{uuid.uuid4().hex[:8]}"
-        try:
-            os.rename(self.dir / key, grave)  # only one taker's rename succeeds
-        except FileNotFoundError:
-            pass
-        else:
-            grave.unlink(missing_ok=True)
+        owners.take_over(self.dir / key)  # only one taker's rename succeeds; the others fail to create below
         if self._create(key):
             self.held.add(key)
             return True
@@ -95,7 +68,7 @@ class Claims:
             if key in self.held:
                 try:
                     (self.dir / key).unlink()
-                except FileNotFoundError:
+                except OSError:  # gone already, or a store that turned read-only: nothing to release
                     pass
                 self.held.discard(key)
 
@@ -103,29 +76,20 @@ class Claims:
         self.release(list(self.held))
 
     def remove_stale(self) -> int:
-        """Delete claims whose owner died (left by killed runners); returns how many."""
+        """Delete claims whose owner is gone (left by killed runners); returns how many."""
         n = 0
-        for name in os.listdir(self.dir):
+        for name in _names(self.dir, hidden=True):
             if name.startswith("."):
-                if name.startswith(".stale-"):
+                if name.startswith((".stale-", ".tmp-")) and owners.state(self.dir / name, 60.0) == "abandoned":
                     (self.dir / name).unlink(missing_ok=True)
                 continue
-            if self._is_stale(name):
-                grave = self.dir / f".stale-{name}-{uuid.uuid4().hex[:8]}"
-                try:
-                    os.rename(self.dir / name, grave)
-                    grave.unlink()
-                    n += 1
-                except FileNotFoundError:
-                    pass
+            if self._is_stale(name) and owners.take_over(self.dir / name):
+                n += 1
         return n
 
     def holders(self) -> int:
         """Number of claim files present (experiments some runner is working on right now)."""
-        try:
-            return sum(1 for n in os.listdir(self.dir) if not n.startswith("."))
-        except FileNotFoundError:
-            return 0
+        return len(_names(self.dir))
 
     def __enter__(self) -> Claims:
         _LIVE_OWNERS.add(self.owner)
@@ -134,6 +98,21 @@ class Claims:
     def __exit__(self, *exc) -> None:
         self.release_all()
         _LIVE_OWNERS.discard(self.owner)
+
+
+def _names(directory: Path, hidden: bool = False) -> list[str]:
+    try:
+        return [n for n in os.listdir(directory) if hidden or not n.startswith(".")]
+    except FileNotFoundError:
+        return []
+
+
+def census(root: Path, stale_after_s: float) -> dict[str, int]:
+    """How many claims are ``held`` (a live runner works on them), ``abandoned`` (owner gone: the next run or
+    `algrid store verify --repair` clears them) or ``empty`` (no owner recorded yet, within the grace period)."""
+    directory = Path(root) / "claims"
+    counts = Counter(owners.state(directory / n, stale_after_s) for n in _names(directory))
+    return {k: counts.get(k, 0) for k in ("held", "abandoned", "empty")}
 
 
 #: Owners alive in this process (two runners in one process, e.g. Dask threads, must not steal each other's claims).

@@ -24,13 +24,14 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as pads
-import pyarrow.parquet as pq
 import yaml
 
 from algrid import __version__
 from algrid.errors import AlgridError, StoreError
 from algrid.results import ExperimentResult
-from algrid.store import parts
+from algrid.store import doneset, reader, writer
+from algrid.store.ioerrors import guarded
+from algrid.store.reader import KINDS, part_id_of, read_parts
 from algrid.store.schema import SCHEMA_VERSION, SCHEMAS, result_rows, rows_to_table
 
 if TYPE_CHECKING:
@@ -70,6 +71,7 @@ _LAYOUT = frozenset(
         "journal",
         "claims",
         "quarantine",
+        "manifests",
         "export",
         "slurm",
         "logs",
@@ -79,15 +81,18 @@ _LAYOUT = frozenset(
 
 def _atomic_write_text(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _exclusive_write_text(path: Path, text: str) -> bool:
     """Create ``path`` with ``text`` unless it exists; readers never see it half-written. True if we created it."""
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    tmp.write_text(text, encoding="utf-8")
     try:
+        tmp.write_text(text, encoding="utf-8")
         os.link(tmp, path)
         return True
     except FileExistsError:
@@ -129,28 +134,30 @@ class Store:
         exclusively (hard link of a complete temporary file), the first creator wins.
         """
         root = Path(root)
-        if not (root / "meta.json").is_file():
-            root.mkdir(parents=True, exist_ok=True)
-            foreign = [p.name for p in root.iterdir() if p.name not in _LAYOUT and not p.name.startswith(".")]
-            if foreign:
-                raise StoreError(
-                    f"{root}: directory exists and is not an algrid result store (no meta.json; contains {foreign[0]})"
-                )
-            _exclusive_write_text(root / "grid.yaml", _grid_text(grid))
-            meta = {
-                "schema_version": SCHEMA_VERSION,
-                "grid_name": grid.name,
-                "grid_fingerprint": grid.fingerprint,
-                "key_settings": dict(grid.key_settings),
-                "algrid_version": __version__,
-                "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            }
-            _exclusive_write_text(root / "meta.json", json.dumps(meta, indent=2) + "\n")
-        store = cls.open(root)
-        store.check_grid(grid)
-        for kind in (*parts.KINDS, "grids", "claims"):
-            (root / kind).mkdir(exist_ok=True)
-        store.remember_grid(grid)
+        with guarded(root, "creating the store"):
+            if not (root / "meta.json").is_file():
+                root.mkdir(parents=True, exist_ok=True)
+                foreign = [p.name for p in root.iterdir() if p.name not in _LAYOUT and not p.name.startswith(".")]
+                if foreign:
+                    raise StoreError(
+                        f"{root}: directory exists and is not an algrid result store (no meta.json; "
+                        f"contains {foreign[0][:80]})"
+                    )
+                _exclusive_write_text(root / "grid.yaml", _grid_text(grid))
+                meta = {
+                    "schema_version": SCHEMA_VERSION,
+                    "grid_name": grid.name,
+                    "grid_fingerprint": grid.fingerprint,
+                    "key_settings": dict(grid.key_settings),
+                    "algrid_version": __version__,
+                    "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                }
+                _exclusive_write_text(root / "meta.json", json.dumps(meta, indent=2) + "\n")
+            store = cls.open(root)
+            store.check_grid(grid)
+            for kind in (*KINDS, "grids", "claims", "manifests"):
+                (root / kind).mkdir(exist_ok=True)
+            store.remember_grid(grid)
         return store
 
     def check_grid(self, grid: Grid) -> None:
@@ -248,14 +255,14 @@ class Store:
             raise
 
     # ------------------------------------------------------------------------------------------ reading
-    def snapshot(self) -> parts.Snapshot:
-        return parts.snapshot(self.root)
+    def snapshot(self) -> reader.Snapshot:
+        return reader.snapshot(self.root)
 
     def read(
         self,
         kind: str,
         columns: list[str] | None = None,
-        snap: parts.Snapshot | None = None,
+        snap: reader.Snapshot | None = None,
         keys: Iterable[str] | None = None,
     ) -> pa.Table:
         """Committed rows of one table (orphans and journal-masked parts excluded), in the store schema.
@@ -286,11 +293,8 @@ class Store:
         return self.read("runs", ["exp_key", "status"])
 
     def done_keys(self, retry_failed: bool = False) -> set[str]:
-        """exp_keys that need no run: every stored one, or only the `ok` ones with retry_failed."""
-        t = self.status_table()
-        if retry_failed:
-            t = t.filter(pc.equal(t["status"].cast(pa.string()), "ok"))
-        return set(t["exp_key"].to_pylist())
+        """exp_keys that need no run, under the one rule of algrid.store.doneset."""
+        return doneset.done_keys(self, retry_failed)
 
     def duckdb(self, con=None):
         """A DuckDB connection with views ``runs``, ``curves``, ``queries`` over the committed parts only."""
@@ -298,8 +302,14 @@ class Store:
 
         con = con or duckdb.connect()
         snap = self.snapshot()
-        for kind in parts.KINDS:
-            paths = [str(p) for p in snap.paths(kind) if p.exists()]
+        for kind in KINDS:
+            paths = []
+            for p in snap.paths(kind):
+                why = reader.part_problem(p, kind)
+                if why not in (None, "missing"):
+                    raise reader.damaged(p, why)
+                if why is None:
+                    paths.append(str(p))
             listed = "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
             if paths:
                 con.execute(
@@ -317,13 +327,16 @@ class Store:
     def retire(self, keys: Iterable[str], reason: str = "retry") -> int:
         """Remove the stored rows (runs, curves, queries) of these experiments: they become pending again."""
         keys = list(keys)
+        why = ""
         for attempt in range(50):
             try:
                 return self._retire_once(keys, reason)
-            except parts.PartsBusy:  # another runner is retiring the same parts: let it finish, then re-read
+            except writer.PartsBusy as exc:  # another runner is retiring the same parts: let it finish, re-read
+                why = f"part {exc.part_id}: {exc.why}"
                 time.sleep(0.05 + 0.05 * attempt)
         raise StoreError(
-            f"{self.root}: parts stay busy (locked in journal/); run `algrid store verify --repair`"
+            f"{self.root}: parts stay busy ({why}); if no other algrid process works on this store, "
+            f"run `algrid store verify {self.root} --repair`"
         )
 
     def _retire_once(self, keys: list[str], reason: str) -> int:
@@ -333,55 +346,20 @@ class Store:
         snap = self.snapshot()
         runs = read_parts(snap.paths("runs"), "runs", ["exp_key", "__filename"])
         hit = runs.filter(pc.is_in(runs["exp_key"], value_set=keys))
-        affected = sorted({_part_id(f) for f in hit["__filename"].to_pylist()})
+        affected = sorted({part_id_of(f) for f in hit["__filename"].to_pylist()})
         if not affected:
             return 0
         add = []
         for pid in affected:
             tables = {}
-            for kind in parts.KINDS:
-                path = parts.part_path(self.root, kind, pid)
+            for kind in KINDS:
+                path = reader.part_path(self.root, kind, pid)
                 t = read_parts([path], kind) if path.exists() else SCHEMAS[kind].empty_table()
                 tables[kind] = t.filter(pc.invert(pc.is_in(t["exp_key"], value_set=keys)))
             if tables["runs"].num_rows:
                 add.append(tables)
-        parts.replace_parts(self.root, affected, add, reason=reason)
+        writer.replace_parts(self.root, affected, add, reason=reason)
         return hit.num_rows
-
-
-def _part_id(filename: str) -> str:
-    name = os.path.basename(filename)
-    return name[len("part-") : -len(".parquet")]
-
-
-def read_parts(paths: list[Path], kind: str, columns: list[str] | None = None, flt=None) -> pa.Table:
-    """Read parts into one table of the store schema; a corrupt part raises StoreError naming it."""
-    schema = SCHEMAS[kind]
-    if not paths:
-        t = schema.empty_table()
-        if columns:
-            t = t.append_column("__filename", pa.array([], pa.string())) if "__filename" in columns else t
-            t = t.select(columns)
-        return t
-    try:
-        dataset = pads.dataset([str(p) for p in paths], schema=schema, format="parquet")
-        return dataset.to_table(columns=columns, filter=flt)
-    except FileNotFoundError:
-        raise
-    except (OSError, pa.ArrowException) as exc:
-        if isinstance(exc, FileNotFoundError) or "No such file" in str(exc):
-            raise FileNotFoundError(str(exc)) from None
-        for p in paths:  # find the culprit to name it
-            try:
-                pq.read_table(p)
-            except FileNotFoundError:
-                raise
-            except Exception as inner:  # noqa: BLE001 - any failure means an unreadable part
-                raise StoreError(
-                    f"corrupt part {p}: {type(inner).__name__}: {inner}; run `algrid store verify "
-                    f"{p.parent.parent} --repair` to quarantine it"
-                ) from None
-        raise StoreError(f"cannot read {kind} parts: {exc}") from None
 
 
 class StoreWriter:
@@ -409,7 +387,7 @@ class StoreWriter:
         self.flush_every = max(1, int(flush_every))
         self.flush_seconds = float(flush_seconds)
         self.done_check = done_check  # callable(keys) -> set of keys already committed by others
-        self._rows: dict[str, list] = {k: [] for k in parts.KINDS}
+        self._rows: dict[str, list] = {k: [] for k in KINDS}
         self._keys: list[str] = []
         self._first_at: float | None = None
         self.committed = 0
@@ -449,11 +427,11 @@ class StoreWriter:
             rows = {k: [r for r in v if r["exp_key"] not in drop] for k, v in rows.items()}
         if rows["runs"]:
             tables = {k: rows_to_table(k, v) for k, v in rows.items()}
-            self.part_ids.append(parts.write_commit(self.store.root, tables))
+            self.part_ids.append(writer.write_commit(self.store.root, tables))
             self.committed += len(rows["runs"])
             if self.on_commit is not None:
                 self.on_commit(self.part_ids[-1], [(r["exp_key"], str(r["status"])) for r in rows["runs"]])
-        self._rows = {k: [] for k in parts.KINDS}
+        self._rows = {k: [] for k in KINDS}
         self._keys = []
         self._first_at = None
         return keys
@@ -466,67 +444,3 @@ def tables_equal_ignoring(a: pa.Table, b: pa.Table, ignore: Iterable[str]) -> bo
     """Helper for tests and compaction checks: same rows in the same order on every non-ignored column."""
     cols = [c for c in a.column_names if c not in set(ignore)]
     return a.select(cols).cast(b.select(cols).schema).equals(b.select(cols))
-
-
-class DoneTracker:
-    """The done-set of a set of experiments, refreshed incrementally (only parts not seen before are read).
-
-    Runners refresh it after claiming an experiment and before committing, so an experiment another runner committed
-    a moment ago is neither run nor stored twice. ``interest`` limits memory to the keys a runner cares about.
-    """
-
-    def __init__(self, store: Store, interest: Iterable[str] | None = None):
-        self.store = store
-        self.interest = None if interest is None else pa.array(sorted(set(interest)), pa.string())
-        self._parts: dict[str, list[tuple[str, str]]] = {}
-        self.status_of: dict[str, str] = {}
-        self.refresh()
-
-    def refresh(self) -> None:
-        snap = self.store.snapshot()
-        live = set(snap.committed)
-        gone = [p for p in self._parts if p not in live]
-        for pid in gone:
-            for key, _ in self._parts.pop(pid):
-                self.status_of.pop(key, None)
-        new = [p for p in snap.committed if p not in self._parts]
-        if new:
-            try:
-                flt = None if self.interest is None else pads.field("exp_key").isin(self.interest)
-                t = read_parts(
-                    [parts.part_path(self.store.root, "runs", p) for p in new],
-                    "runs",
-                    ["exp_key", "status", "__filename"],
-                    flt,
-                )
-            except FileNotFoundError:
-                return self.refresh()
-            for pid in new:
-                self._parts[pid] = []
-            for key, status, fname in zip(
-                t["exp_key"].to_pylist(),
-                t["status"].cast(pa.string()).to_pylist(),
-                t["__filename"].to_pylist(),
-                strict=True,
-            ):
-                self._parts[_part_id(fname)].append((key, status))
-        if gone:  # rebuild: a removed part's key may live on in a replacement part
-            self.status_of = {k: s for rows in self._parts.values() for k, s in rows}
-        else:
-            for pid in new:
-                self.status_of.update(self._parts[pid])
-
-    def record_part(self, part_id: str, rows: list[tuple[str, str]]) -> None:
-        """Take note of a part this process just committed (``(exp_key, status)`` rows), so that the next refresh
-        does not read it back: a runner's own commits are most of the new parts it would otherwise re-read."""
-        self._parts[part_id] = list(rows)
-        self.status_of.update(rows)
-
-    def is_done(self, key: str, retry_failed: bool = False) -> bool:
-        status = self.status_of.get(key)
-        return status is not None and (status == "ok" or not retry_failed)
-
-    def committed(self, keys: Iterable[str]) -> set[str]:
-        """Which of these keys have a run row now (after a refresh)."""
-        self.refresh()
-        return {k for k in keys if k in self.status_of}

@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from algrid.identity import keys_to_hex
 from algrid.results import DIMENSIONS, STATUSES
+from algrid.store import claims, reader
 from algrid.store.core import Store
 
 _CHUNK = 1_000_000
@@ -58,7 +59,7 @@ def _stale(store: Store, grid: Any, unmatched: np.ndarray) -> int:
     plugin, a ``file:`` dataset or a learner definition (their exp_key changed; they are kept, never reused)."""
     if not len(unmatched):
         return 0
-    runs = store.read("runs", ["exp_key", *DIMENSIONS])
+    runs, _ = reader.read_tolerant(store.snapshot().paths("runs"), "runs", ["exp_key", *DIMENSIONS])
     wanted = set(keys_to_hex(unmatched).tolist())
     n = 0
     for row in runs.to_pylist():
@@ -81,7 +82,13 @@ def store_status(
     """
     store = Store.open(store_dir)
     grid = store.grid(grid_path)
-    runs = store.read("runs", ["exp_key", "status", "shard"])
+    snap = store.snapshot()
+    runs, damaged = reader.read_tolerant(snap.paths("runs"), "runs", ["exp_key", "status", "shard"])
+    for kind in ("curves", "queries"):  # footers only: cheap, and catches truncated or foreign parts
+        for p in snap.paths(kind):
+            why = reader.part_problem(p, kind)
+            if why is not None:
+                damaged[f"{kind}/{p.name}"] = why
     stored_keys, stored_codes = _stored(runs)
     n = shards or _recorded_n(runs) or 1
     shard_of = np.zeros(len(grid), dtype=np.int32)
@@ -133,6 +140,10 @@ def store_status(
         }
         for d in DIMENSIONS
     }
+    out["damaged_parts"] = [{"part": k, "problem": v} for k, v in sorted(damaged.items())]
+    out["untrusted_journals"] = sorted(snap.untrusted)
+    timeout = float(grid.settings.get("timeout_s") or 0) or 86_400.0
+    out["claims"] = claims.census(store.root, timeout + 605.0)
     return out
 
 
@@ -158,6 +169,22 @@ def format_status(st: dict[str, Any], max_shards: int = 20) -> str:
             )
         if len(open_shards) > max_shards:
             lines.append(f"  ... {len(open_shards) - max_shards} more incomplete shards (use --json)")
+    for d in st.get("damaged_parts", []):
+        lines.append(f"warning: damaged part {d['part']} ({d['problem']})")
+    if st.get("damaged_parts") or st.get("untrusted_journals"):
+        lines.append(
+            f"warning: the store is damaged ({len(st.get('damaged_parts', []))} part(s), "
+            f"{len(st.get('untrusted_journals', []))} untrusted journal(s)): run `algrid store verify {st['store']} "
+            f"--repair` to quarantine what is damaged"
+        )
+    c = st.get("claims") or {}
+    if c.get("held"):
+        lines.append(f"claims: {c['held']} experiment(s) being run by a live runner")
+    if c.get("abandoned") or c.get("empty"):
+        lines.append(
+            f"claims: {c.get('abandoned', 0) + c.get('empty', 0)} left by runners that are gone "
+            f"({c.get('empty', 0)} empty): the next run takes them over, `algrid store verify --repair` clears them"
+        )
     lines.append("dimensions (ok/failed/timeout/pending):")
     for d, values in st["dimensions"].items():
         if len(values) <= 1:

@@ -1,10 +1,14 @@
 """`algrid store verify [--repair]`: prove a store is sound, or say exactly what is wrong and where.
 
-Sound means: every committed part is readable; no exp_key has two run rows; every run row has cycles_done + 1 curve
-rows and query rows (cycles 0..cycles_done) in its own part; every stored experiment belongs to a grid the store has
-seen, with the dimensions its exp_key stands for. Repair moves unreadable parts (with their siblings) to
-``quarantine/`` and drops run rows that are duplicated or lack their curves, so those experiments become pending and
-the next `algrid run` redoes them.
+Sound means: every committed part is readable with valid page checksums and matches the sha256 recorded when it was
+committed (algrid.store.integrity); no exp_key has two run rows; every run row has cycles_done + 1 curve rows and
+query rows (cycles 0..cycles_done) in its own part, and its summaries agree with its curve; every stored experiment
+belongs to a grid the store has seen, with the dimensions its exp_key stands for; every journal is trusted.
+
+Repair never deletes a readable part that holds committed results: damaged parts (with their siblings) and the
+originals of parts it rewrites go to ``quarantine/``, untrusted journals too, and every move is listed. Rows that are
+duplicated, lack their curves or disagree with them are dropped from the rewritten parts, so those experiments become
+pending and the next `algrid run` redoes them. Abandoned (or empty) claims and part locks are cleared.
 """
 
 from __future__ import annotations
@@ -21,10 +25,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from algrid.results import DIMENSIONS
-from algrid.store import parts
-from algrid.store.core import Store, read_parts
-from algrid.store.schema import SCHEMAS, conform
+from algrid.results import DIMENSIONS, SUMMARY_METRICS
+from algrid.store import owners, writer
+from algrid.store.core import Store
+from algrid.store.integrity import checksum_problems, summary_mismatches
+from algrid.store.reader import KINDS, Snapshot, part_path, read_parts
+from algrid.store.schema import SCHEMAS, SUMMARY_COLUMNS, conform
 from algrid.store.status import _CHUNK, hex_to_keys
 
 _EXAMPLES = 5
@@ -55,6 +61,7 @@ class VerifyReport:
 #: Curve rows checked per batch: verify holds one batch of parts in memory, plus the runs of the whole store.
 _BATCH_ROWS = 2_000_000
 _RUN_COLS = ["exp_key", "status", "cycles_done", "finished_at", *DIMENSIONS]
+_SUMMARY_RUN_COLS = ["exp_key", "status", *SUMMARY_COLUMNS]
 
 
 def _tagged(tables: dict[str, dict[str, pa.Table]], kind: str, cols: list[str]) -> pa.Table:
@@ -95,31 +102,51 @@ def _check_batch(batch: dict[str, dict[str, pa.Table]], report: VerifyReport) ->
         ).fetchall()[0][0]
         if extra:
             report.problem(f"{extra} {kind} row(s) inside committed parts belong to no run row of their part")
+    con.register("runs_x", _tagged(batch, "runs", _SUMMARY_RUN_COLS))
+    con.register("curves_x", _tagged(batch, "curves", ["exp_key", "cycle", *SUMMARY_METRICS]))
+    bad = summary_mismatches(con)
+    if bad:
+        k, p, col, stored, recomputed = bad[0]
+        keys = sorted({(b[0], b[1]) for b in bad})
+        report.problem(
+            f"{len(keys)} run row(s) whose summaries disagree with their curves (changed after the run), "
+            f"e.g. {k} in part {p}: {col} stored {stored}, curve gives {recomputed}"
+        )
+        for key, part in keys:
+            report.drop.setdefault(part, []).append(key)
     return runs
 
 
-def _check_parts(store: Store, snap: parts.Snapshot, report: VerifyReport) -> pa.Table:
+def _check_parts(store: Store, snap: Snapshot, report: VerifyReport) -> pa.Table:
     """Read every committed part completely and check it; returns the run rows (tagged with their part)."""
     runs: list[pa.Table] = []
     batch: dict[str, dict[str, pa.Table]] = {}
     rows = 0
+    legacy = 0
     for pid in snap.committed:
         tables = {}
-        for kind in parts.KINDS:
-            path = parts.part_path(store.root, kind, pid)
+        sums, checked = checksum_problems(store.root, pid)
+        legacy += not checked
+        for text in sums:
+            report.problem(text)
+        for kind in KINDS:
+            path = part_path(store.root, kind, pid)
             rel = path.relative_to(store.root)
             try:
-                t = pq.read_table(path)
+                t = pq.read_table(path, page_checksum_verification=True)
                 t = conform(t, kind)
                 t.validate(full=True)
                 tables[kind] = t
             except FileNotFoundError:
                 report.problem(f"missing part {rel} (its runs part is committed)")
             except Exception as exc:  # noqa: BLE001 - any failure means an unreadable part
-                msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                msg = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
                 report.problem(f"unreadable part {rel}: {msg}")
-        if len(tables) != len(parts.KINDS):
+        if sums:  # changed after commit: quarantined by repair, but still checked for what else is wrong
             report.bad_parts.append(pid)
+        if len(tables) != len(KINDS):
+            if not sums:
+                report.bad_parts.append(pid)
             continue
         batch[pid] = tables
         rows += tables["curves"].num_rows + tables["queries"].num_rows
@@ -135,6 +162,13 @@ def _check_parts(store: Store, snap: parts.Snapshot, report: VerifyReport) -> pa
         )
     if snap.journals:
         report.notes.append(f"{len(snap.journals)} journal(s) of an unfinished replace/compact present")
+    for name, why in snap.untrusted.items():
+        report.problem(f"untrusted journal journal/{name} ({why}): ignored; --repair moves it to quarantine/")
+    if legacy:
+        report.notes.append(
+            f"{legacy} part(s) written before content checksums (older algrid): checked by decoding and "
+            f"cross-checks only"
+        )
     return pa.concat_tables(runs, promote_options="permissive")
 
 
@@ -210,27 +244,14 @@ def _check_membership(runs: pa.Table, grids: list, report: VerifyReport) -> None
         )
 
 
-def _quarantine(store: Store, pid: str) -> list[str]:
-    moved = []
-    stamp = time.strftime("%Y%m%dT%H%M%S")
-    for kind in parts.KINDS:  # runs first: the experiment is uncommitted before its curves move
-        src = parts.part_path(store.root, kind, pid)
-        if src.exists():
-            dst = store.root / "quarantine" / stamp / kind / src.name
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(str(src), str(dst))
-            moved.append(str(dst.relative_to(store.root)))
-    return moved
-
-
 def drop_rows(store: Store, drop: dict[str, list[str]], reason: str) -> int:
     """Rewrite the given parts without the rows of the given exp_keys (journaled): they become pending."""
     add, remove, n = [], [], 0
     for pid, keys in drop.items():
         value_set = pa.array(sorted(set(keys)), pa.string())
         tables = {}
-        for kind in parts.KINDS:
-            t = read_parts([parts.part_path(store.root, kind, pid)], kind)
+        for kind in KINDS:
+            t = read_parts([part_path(store.root, kind, pid)], kind)
             keep = pc.invert(pc.is_in(t["exp_key"], value_set=value_set))
             if kind == "runs":
                 n += t.num_rows - pc.sum(keep.cast(pa.int64())).as_py()
@@ -238,34 +259,83 @@ def drop_rows(store: Store, drop: dict[str, list[str]], reason: str) -> int:
         remove.append(pid)
         if tables["runs"].num_rows:
             add.append(tables)
-    if remove:
-        parts.replace_parts(store.root, remove, add, reason=reason)  # PartsBusy: a runner is replacing them
+    if remove:  # the originals go to quarantine/, never deleted (PartsBusy: a runner is replacing them)
+        writer.replace_parts(store.root, remove, add, reason=reason, keep_removed=True)
     return n
 
 
+def _claim_stale_after(store: Store) -> float:
+    """The runner's rule for other hosts' claims: the grid's time limit plus slack (a day without one)."""
+    try:
+        timeout = float(store.grid().settings.get("timeout_s") or 0)
+    except Exception:  # noqa: BLE001 - a grid that no longer loads is reported elsewhere
+        timeout = 0.0
+    return (timeout or 86_400.0) + 605.0
+
+
+def _owner_files(store: Store, report: VerifyReport, repair: bool) -> None:
+    """Claims and part locks: report those whose owner is gone or unknown; repair clears them."""
+    remove = ("abandoned", "empty") if repair else ()
+    groups = (
+        ("claim", sorted((store.root / "claims").glob("[!.]*")), _claim_stale_after(store)),
+        ("part lock", sorted((store.root / "journal").glob("[!.]*.lock")), writer.STALE_JOURNAL_S),
+    )
+    for what, paths, after in groups:
+        counts = owners.sweep(paths, after, remove)
+        gone = counts["abandoned"] + counts["empty"]
+        if counts["removed"]:
+            report.repaired.append(f"cleared {counts['removed']} {what}(s) whose owner is gone or unrecorded")
+        elif gone:
+            report.notes.append(
+                f"{gone} {what}(s) without a live owner ({counts['empty']} empty): the next run takes them over; "
+                f"--repair clears them"
+            )
+        if counts["held"]:
+            report.notes.append(f"{counts['held']} {what}(s) held by a live runner (left alone)")
+
+
+def _quarantine_journals(store: Store, names: list[str]) -> list[str]:
+    moved = []
+    stamp = f"{time.strftime('%Y%m%dT%H%M%S')}-untrusted-journal"
+    for name in names:
+        src = store.root / "journal" / name
+        dst = store.root / "quarantine" / stamp / "journal" / name
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            shutil.move(str(src), str(dst))
+        except FileNotFoundError:
+            continue
+        moved.append(str(dst.relative_to(store.root)))
+    return moved
+
+
 def verify(store_dir: str | Path, repair: bool = False) -> VerifyReport:
-    """Check the store; with ``repair`` fix what can be fixed and check again."""
+    """Check the store; with ``repair`` fix what can be fixed (moving, never deleting, committed data) and check
+    again."""
     store = Store.open(store_dir)
     report = VerifyReport(store=str(store_dir))
     if repair:
-        report.repaired += parts.recover_journals(store.root)
+        report.repaired += writer.recover_journals(store.root)
     snap = store.snapshot()
     runs = _check_parts(store, snap, report)
     try:
         grids = store.grids()
     except Exception as exc:  # noqa: BLE001 - a grid that no longer loads (renamed strategy, ...) is a finding
-        report.problem(f"cannot load the store's grid: {exc}")
+        report.problem(f"cannot load the store's grid: {str(exc)[:300]}")
         grids = []
     _check_rows(runs, grids, report)
+    _owner_files(store, report, repair)
     if not repair or report.ok:
         return report
-    for pid in report.bad_parts:
-        report.repaired += [f"quarantined {m}" for m in _quarantine(store, pid)]
+    report.repaired += [f"quarantined {m}" for m in _quarantine_journals(store, sorted(snap.untrusted))]
+    for pid in dict.fromkeys(report.bad_parts):
+        report.repaired += [f"quarantined {m}" for m in writer.quarantine_parts(store.root, [pid], "damaged")]
     drop = {p: k for p, k in report.drop.items() if p not in report.bad_parts}
     if drop:
         n = drop_rows(store, drop, reason="verify --repair")
         report.repaired.append(
-            f"dropped {n} duplicated or incomplete run row(s): those experiments are pending again"
+            f"dropped {n} duplicated, incomplete or inconsistent run row(s): those experiments are pending again; "
+            f"the original part(s) {', '.join(sorted(drop))} moved to quarantine/"
         )
     final = verify(store_dir, repair=False)
     final.repaired = report.repaired
