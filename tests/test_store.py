@@ -24,7 +24,6 @@ from algrid.results import CURVE_METRICS, ExperimentResult
 from algrid.store import Store, parts
 from algrid.store.claims import Claims
 from algrid.store.compact import compact
-from algrid.store.schema import SUMMARY_COLUMNS
 from algrid.store.status import store_status
 from algrid.store.verify import verify
 

@@ -8,6 +8,10 @@ import sys
 
 import click
 
+#: `algrid run` exit code when experiments were left undone because another runner holds them (sysexits.h
+#: EX_TEMPFAIL: "try again later").
+EXIT_HELD = 75
+
 
 def _emit_json(obj: object) -> None:
     click.echo(json.dumps(obj, indent=2, default=str))
@@ -95,6 +99,13 @@ def run(
         _emit_json(summary.to_json())
     else:
         click.echo(summary.table())
+    if summary.held_elsewhere:  # not done: say so, and exit non-zero so that scripts and SLURM see it
+        click.echo(
+            f"error: {summary.held_elsewhere} experiment(s) left undone: claimed by another runner (claims/ in "
+            f"{summary.store}); rerun when it has finished, or `algrid store verify --repair` if none is alive",
+            err=True,
+        )
+        sys.exit(EXIT_HELD)
 
 
 @click.command()
@@ -198,6 +209,12 @@ def compact(store_dir: str, min_age: float, as_json: bool) -> None:
             f"compacted {res['merged_parts']} parts into {res['new_parts']} ({res['parts_before']} -> {res['parts_after']} parts); "
             f"removed {res['orphans_removed']} orphan and {res['tmp_removed']} temporary files"
         )
+        for skip in res.get("skipped", []):
+            click.echo(
+                f"skipped {len(skip['parts'])} part(s) ({', '.join(skip['parts'][:3])}): {skip['reason']}"
+            )
+        for name in res.get("untrusted_journals", []):
+            click.echo(f"ignored untrusted journal/{name}: `algrid store verify --repair` quarantines it")
 
 
 @store.command()

@@ -160,7 +160,8 @@ class RunSession:
     def summarise(self) -> RunSummary:
         """Fill in the summary; raise Interrupted (exit 130) if a signal stopped the run."""
         s = self.summary
-        s.held_elsewhere = len(self.held)
+        self.tracker.refresh()  # held elsewhere = still undone now (a holder may have committed them meanwhile)
+        s.held_elsewhere = sum(not self.tracker.is_done(t.exp_key, self.retry_failed) for t in self.held)
         s.interrupted = self.stopped
         s.elapsed_s = time.monotonic() - self.t_start
         s.by_strategy = strategy_table(self.store, self.keys, self.table)

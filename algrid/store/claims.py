@@ -80,7 +80,10 @@ class Claims:
         n = 0
         for name in _names(self.dir, hidden=True):
             if name.startswith("."):
-                if name.startswith((".stale-", ".tmp-")) and owners.state(self.dir / name, 60.0) == "abandoned":
+                if (
+                    name.startswith((".stale-", ".tmp-"))
+                    and owners.state(self.dir / name, 60.0) == "abandoned"
+                ):
                     (self.dir / name).unlink(missing_ok=True)
                 continue
             if self._is_stale(name) and owners.take_over(self.dir / name):

@@ -15,11 +15,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from algrid.errors import StoreDamaged, StoreIOError
 from algrid.store import reader, writer
 from algrid.store.core import Store
+from algrid.store.ioerrors import EXIT_CANTCREAT, guarded
 from algrid.store.reader import KINDS, part_path, read_parts
 
 #: Target size of a compacted part.
@@ -62,13 +65,20 @@ def _batches(store: Store, snap: reader.Snapshot, skipped: list[dict[str, Any]])
     runs_n = curves_n = 0
     for pid in snap.committed:
         why = next(
-            (w for k in KINDS if (w := reader.part_problem(part_path(store.root, k, pid), k)) not in (None, "missing")),
+            (
+                w
+                for k in KINDS
+                if (w := reader.part_problem(part_path(store.root, k, pid), k)) not in (None, "missing")
+            ),
             None,
         )
         if why is not None:
             skipped.append({"parts": [pid], "reason": f"damaged ({why}): run `algrid store verify --repair`"})
             continue
-        n_runs, n_curves = _rows(part_path(store.root, "runs", pid)), _rows(part_path(store.root, "curves", pid))
+        n_runs, n_curves = (
+            _rows(part_path(store.root, "runs", pid)),
+            _rows(part_path(store.root, "curves", pid)),
+        )
         if batches[-1] and (runs_n + n_runs > TARGET_RUNS or curves_n + n_curves > TARGET_CURVE_ROWS):
             batches.append([])
             runs_n = curves_n = 0
@@ -84,7 +94,9 @@ def _remove_orphans(store: Store, snap: reader.Snapshot, min_age_s: float) -> tu
     removed = [0, 0]
     now = time.time()
     committed = set(snap.committed) | snap.masked
-    candidates = [(part_path(store.root, kind, pid), pid) for kind, ids in snap.orphans.items() for pid in ids]
+    candidates = [
+        (part_path(store.root, kind, pid), pid) for kind, ids in snap.orphans.items() for pid in ids
+    ]
     manifests = store.root / "manifests"
     if manifests.is_dir():
         for p in manifests.iterdir():
@@ -92,7 +104,8 @@ def _remove_orphans(store: Store, snap: reader.Snapshot, min_age_s: float) -> tu
             if p.name.startswith("part-") and p.name.endswith(".json") and pid not in committed:
                 candidates.append((p, pid))
     for path, pid in candidates:
-        if writer.writer_alive(pid):
+        # re-check now: parts committed since the snapshot (this compaction's own merges included) are not orphans
+        if writer.writer_alive(pid) or part_path(store.root, "runs", pid).exists():
             continue
         try:
             if now - path.stat().st_mtime >= min_age_s:
@@ -121,7 +134,9 @@ def compact(store_dir: str | Path, min_age_s: float = 300.0) -> dict[str, Any]:
             continue
         except FileNotFoundError:
             busy += 1
-            skipped.append({"parts": batch, "reason": "replaced by another process meanwhile; compact again later"})
+            skipped.append(
+                {"parts": batch, "reason": "replaced by another process meanwhile; compact again later"}
+            )
             continue
         merged_from += len(batch)
         merged_into += 1
@@ -134,7 +149,10 @@ def compact(store_dir: str | Path, min_age_s: float = 300.0) -> dict[str, Any]:
     live = [pid for pid in orphans if writer.writer_alive(pid)]
     if live:
         skipped.append(
-            {"parts": sorted(set(live)), "reason": "uncommitted parts of a runner still writing on this host: kept"}
+            {
+                "parts": sorted(set(live)),
+                "reason": "uncommitted parts of a runner still writing on this host: kept",
+            }
         )
     return {
         "parts_before": len(snap.committed),
@@ -177,20 +195,38 @@ def export(
     con = store.duckdb()
     written = []
     for kind, target in targets:
-        target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.tmp")
         quoted = str(tmp).replace("'", "''")
-        if fmt == "csv":
-            select = (
-                "SELECT * EXCLUDE (selected), array_to_string(selected, ' ') AS selected"
-                if kind == "queries"
-                else "SELECT *"
-            )
-            con.execute(f"COPY ({select} FROM {kind} ORDER BY ALL) TO '{quoted}' (FORMAT csv, HEADER)")
-        else:
-            con.execute(
-                f"COPY (SELECT * FROM {kind} ORDER BY ALL) TO '{quoted}' (FORMAT parquet, COMPRESSION zstd)"
-            )
-        tmp.replace(target)
+        try:
+            with guarded(target.parent, f"exporting {kind}", cleanup=[tmp]):
+                target.parent.mkdir(parents=True, exist_ok=True)
+                _copy(con, kind, fmt, quoted)
+                tmp.replace(target)
+        except duckdb.IOException as exc:
+            tmp.unlink(missing_ok=True)
+            err = StoreIOError(f"cannot write {target}: {str(exc).strip().splitlines()[0][:300]}")
+            err.exit_code = EXIT_CANTCREAT
+            raise err from None
+        except duckdb.Error as exc:
+            tmp.unlink(missing_ok=True)
+            text = str(exc).strip().splitlines()
+            raise StoreDamaged(
+                f"{store.root}: cannot export {kind}: {text[0][:300] if text else exc}; "
+                f"run `algrid store verify {store.root}` to find the damaged part"
+            ) from None
         written.append(target)
     return written
+
+
+def _copy(con, kind: str, fmt: str, quoted: str) -> None:
+    if fmt == "csv":
+        select = (
+            "SELECT * EXCLUDE (selected), array_to_string(selected, ' ') AS selected"
+            if kind == "queries"
+            else "SELECT *"
+        )
+        con.execute(f"COPY ({select} FROM {kind} ORDER BY ALL) TO '{quoted}' (FORMAT csv, HEADER)")
+    else:
+        con.execute(
+            f"COPY (SELECT * FROM {kind} ORDER BY ALL) TO '{quoted}' (FORMAT parquet, COMPRESSION zstd)"
+        )

@@ -134,10 +134,12 @@ class Store:
         exclusively (hard link of a complete temporary file), the first creator wins.
         """
         root = Path(root)
-        with guarded(root, "creating the store"):
+        with guarded(root, "opening the store for writing"):
             if not (root / "meta.json").is_file():
                 root.mkdir(parents=True, exist_ok=True)
-                foreign = [p.name for p in root.iterdir() if p.name not in _LAYOUT and not p.name.startswith(".")]
+                foreign = [
+                    p.name for p in root.iterdir() if p.name not in _LAYOUT and not p.name.startswith(".")
+                ]
                 if foreign:
                     raise StoreError(
                         f"{root}: directory exists and is not an algrid result store (no meta.json; "
@@ -331,7 +333,9 @@ class Store:
         for attempt in range(50):
             try:
                 return self._retire_once(keys, reason)
-            except writer.PartsBusy as exc:  # another runner is retiring the same parts: let it finish, re-read
+            except (
+                writer.PartsBusy
+            ) as exc:  # another runner is retiring the same parts: let it finish, re-read
                 why = f"part {exc.part_id}: {exc.why}"
                 time.sleep(0.05 + 0.05 * attempt)
         raise StoreError(

@@ -80,7 +80,9 @@ class DoneTracker:
                 continue
         from algrid.errors import StoreError
 
-        raise StoreError(f"{self.store.root}: parts keep disappearing while reading (is a compaction looping?)")
+        raise StoreError(
+            f"{self.store.root}: parts keep disappearing while reading (is a compaction looping?)"
+        )
 
     def _refresh_once(self) -> None:
         snap = self.store.snapshot()
@@ -93,7 +95,10 @@ class DoneTracker:
         if new:
             flt = None if self.interest is None else pads.field("exp_key").isin(self.interest)
             t = read_parts(
-                [part_path(self.store.root, "runs", p) for p in new], "runs", ["exp_key", "status", "__filename"], flt
+                [part_path(self.store.root, "runs", p) for p in new],
+                "runs",
+                ["exp_key", "status", "__filename"],
+                flt,
             )
             for pid in new:
                 self._parts[pid] = []
@@ -113,7 +118,9 @@ class DoneTracker:
 
     def _merge(self, rows: list[tuple[str, str]]) -> None:
         for key, status in rows:
-            if key not in self.status_of or STATUS_RANK.get(status, 3) < STATUS_RANK.get(self.status_of[key], 3):
+            if key not in self.status_of or STATUS_RANK.get(status, 3) < STATUS_RANK.get(
+                self.status_of[key], 3
+            ):
                 self.status_of[key] = status
 
     def record_part(self, part_id: str, rows: list[tuple[str, str]]) -> None:

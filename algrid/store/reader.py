@@ -242,15 +242,22 @@ def read_tolerant(
 
     For commands that report on a store (`status`, queries): they must answer, and say what they left out."""
     skipped: dict[str, str] = {}
-    try:
-        return read_parts(paths, kind, columns), skipped
-    except (StoreDamaged, FileNotFoundError):
-        pass
     good = []
-    for p in paths:
-        why = part_problem(p, kind, full=True)
+    for p in paths:  # footers first: a foreign schema would otherwise read as rows of nulls
+        why = part_problem(p, kind)
         if why is None:
             good.append(p)
         elif why != "missing":
             skipped[f"{p.parent.name}/{p.name}"] = why
-    return read_parts(good, kind, columns), skipped
+    try:
+        return read_parts(good, kind, columns), skipped
+    except (StoreDamaged, FileNotFoundError):
+        pass
+    readable = []
+    for p in good:
+        why = part_problem(p, kind, full=True)
+        if why is None:
+            readable.append(p)
+        elif why != "missing":
+            skipped[f"{p.parent.name}/{p.name}"] = why
+    return read_parts(readable, kind, columns), skipped

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import time
 import uuid
@@ -114,7 +115,9 @@ def write_tmp(root: Path, kind: str, part_id: str, table: pa.Table, fsync: bool 
     with guarded(root, f"writing {kind} part {part_id}", cleanup=[tmp]):
         tmp.parent.mkdir(parents=True, exist_ok=True)
         if kind == "runs":
-            table = table.replace_schema_metadata({**(table.schema.metadata or {}), CHECKSUM_MARK: b"manifest"})
+            table = table.replace_schema_metadata(
+                {**(table.schema.metadata or {}), CHECKSUM_MARK: b"manifest"}
+            )
         with open(tmp, "wb") as fh:
             pq.write_table(
                 table,
@@ -148,25 +151,31 @@ def _discard(root: Path, part_ids: Iterable[str], published: bool = False) -> No
         manifest_path(root, part_id).unlink(missing_ok=True)
 
 
-def write_commit(root: Path, tables: dict[str, pa.Table], part_id: str | None = None, fsync: bool = True) -> str:
+def write_commit(
+    root: Path, tables: dict[str, pa.Table], part_id: str | None = None, fsync: bool = True
+) -> str:
     """Write one committed triple (curves, queries, then runs) and return its part id.
 
     If the disk fills up or the store turns read-only half-way, everything of this commit is removed again and a
     StoreIOError is raised: the experiments stay uncommitted (pending), the store stays consistent."""
-    part_id = part_id or new_part_id()
-    try:
-        for kind in COMMIT_ORDER:
-            write_tmp(root, kind, part_id, tables[kind], fsync=fsync)
-        for kind in COMMIT_ORDER:
-            publish(root, kind, part_id)
-    except BaseException:
-        if not part_path(root, "runs", part_id).exists():
-            try:
-                _discard(root, [part_id], published=True)
-            except OSError:
-                pass
-        raise
-    return part_id
+    for attempt in range(3):
+        pid = part_id or new_part_id()
+        try:
+            for kind in COMMIT_ORDER:
+                write_tmp(root, kind, pid, tables[kind], fsync=fsync)
+            for kind in COMMIT_ORDER:
+                publish(root, kind, pid)
+            return pid
+        except BaseException as exc:
+            if not part_path(root, "runs", pid).exists():
+                try:
+                    _discard(root, [pid], published=True)
+                except OSError:
+                    pass
+            # a temporary file removed under us (`compact --min-age 0` on another host): write it again, new id
+            if not isinstance(exc, FileNotFoundError) or part_id is not None or attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 # ------------------------------------------------------------------------------------------------- journals
@@ -190,7 +199,9 @@ def quarantine_parts(root: Path, ids: Iterable[str], why: str) -> list[str]:
     moved = []
     stamp = f"{time.strftime('%Y%m%dT%H%M%S')}-{why}"
     for pid in ids:
-        sources = [part_path(root, k, pid) for k in ("runs", "curves", "queries")] + [manifest_path(root, pid)]
+        sources = [part_path(root, k, pid) for k in ("runs", "curves", "queries")] + [
+            manifest_path(root, pid)
+        ]
         for src in sources:
             if src.exists() or src.is_symlink():
                 dst = Path(root) / "quarantine" / stamp / src.parent.name / src.name
@@ -254,8 +265,10 @@ def _lock_parts(root: Path, ids: list[str]) -> list[Path]:
                 path = jdir / f"{part_id}.lock"
                 if not owners.create_exclusive(path, owners.record()):
                     state = lock_state(root, part_id, wait=True)
-                    if state != "abandoned" or not owners.take_over(path) or not owners.create_exclusive(
-                        path, owners.record()
+                    if (
+                        state != "abandoned"
+                        or not owners.take_over(path)
+                        or not owners.create_exclusive(path, owners.record())
                     ):
                         raise PartsBusy(part_id, f"journal/{part_id}.lock is {state}")
                 taken.append(path)
@@ -327,7 +340,9 @@ def _replace_locked(
                 publish(root, "runs", part_id)
     except BaseException:
         committed = bool(add_ids) and all(part_path(root, "runs", a).exists() for a in add_ids)
-        if not committed:  # undo: new parts first, then the journal (else readers would see old and new parts)
+        if (
+            not committed
+        ):  # undo: new parts first, then the journal (else readers would see old and new parts)
             try:
                 _discard(root, add_ids, published=True)
                 if journal is not None:
@@ -343,6 +358,9 @@ def _replace_locked(
     return add_ids
 
 
+_TMP_RE = re.compile(r"^\.part-(?P<id>.+?)\.(parquet|json)(\..*)?\.tmp$")
+
+
 def remove_stale_tmp(root: Path, older_than_s: float = 3600.0) -> list[Path]:
     """Delete temporary part files left by killed writers: older than ``older_than_s`` and not of a live writer on
     this host (so `compact --min-age 0` never pulls a file from under a running runner)."""
@@ -355,8 +373,8 @@ def remove_stale_tmp(root: Path, older_than_s: float = 3600.0) -> list[Path]:
         for p in d.iterdir():
             if not (p.name.startswith(".") and p.name.endswith(".tmp")):
                 continue
-            pid = p.name[len(".part-") :].split(".parquet")[0] if p.name.startswith(".part-") else ""
-            if pid and writer_alive(pid):
+            m = _TMP_RE.match(p.name)
+            if m and writer_alive(m.group("id")):
                 continue
             try:
                 if now - p.stat().st_mtime > older_than_s:

@@ -102,7 +102,8 @@ def submit(
 
 
 def missing_shards(grid: Grid, store_dir: str | Path, n_shards: int) -> list[int]:
-    """Shards of n that still have pending (no run row) or failed experiments in the store.
+    """Shards of n that still have experiments to run: pending, failed or timeout (algrid.store.doneset with
+    retry_failed, the rule the resubmitted tasks apply).
 
     Vectorised over the whole grid (uint64 keys, sorted search, ``sharding.shard_of``): a few seconds for millions
     of experiments, instead of decoding shard by shard.
@@ -112,10 +113,10 @@ def missing_shards(grid: Grid, store_dir: str | Path, n_shards: int) -> list[int
     from algrid.grid.sharding import shard_of
 
     n_shards = validate_positive("--shards", n_shards)
-    statuses = _stored_statuses(Path(store_dir))
-    # "done" for resubmission: a run row whose status is not "failed" (ok, or timeout: rerunning a timeout with
-    # the same limit would time out again). TODO(lead, issue 13): switch to the store's one done-rule at merge.
-    done = np.fromiter((int(k, 16) for k, s in statuses.items() if s != "failed"), dtype=np.uint64)
+    from algrid.store.doneset import is_done
+
+    statuses = _stored_statuses(Path(store_dir))  # the store's one rule, as the resubmitted --retry-failed tasks use
+    done = np.fromiter((int(k, 16) for k, s in statuses.items() if is_done(s, True)), dtype=np.uint64)
     done.sort()
     found: set[int] = set()
     for start in range(0, len(grid), _BLOCK):
@@ -132,17 +133,13 @@ def missing_shards(grid: Grid, store_dir: str | Path, n_shards: int) -> list[int
 
 
 def _stored_statuses(store_dir: Path) -> dict[str, str]:
-    """exp_key -> status of every committed experiment ({} for a store not created yet); "ok" wins over others."""
+    """exp_key -> best status of every committed experiment ({} for a store not created yet)."""
     from algrid.store import Store
+    from algrid.store.doneset import stored_statuses
 
     if not (Path(store_dir) / "meta.json").is_file():
         return {}
-    table = Store.open(store_dir).status_table()
-    out: dict[str, str] = {}
-    for key, status in zip(table["exp_key"].to_pylist(), table["status"].to_pylist(), strict=True):
-        if out.get(key) != "ok":
-            out[key] = str(status)
-    return out
+    return stored_statuses(Store.open(store_dir))
 
 
 def shards_to_resubmit(grid: Grid, store_dir: str | Path, n_shards: int) -> tuple[list[int], list[int]]:
