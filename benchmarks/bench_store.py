@@ -13,11 +13,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from algrid.engine.metrics import summarize
 from algrid.grid.lazy import grid_from_dict
 from algrid.results import CURVE_METRICS, ExperimentResult
 from algrid.store import DoneTracker, Store
 from algrid.store.compact import compact
-from algrid.store.schema import SUMMARY_COLUMNS
 from algrid.store.status import store_status
 from algrid.store.verify import verify
 
@@ -52,7 +52,7 @@ def _result(grid, i: int, key: str, cycles: int) -> ExperimentResult:
         config=grid[i],
         curve=curve,
         selected=[[i, i + 1, i + 2] for _ in range(cycles + 1)],
-        summary={c: 0.5 for c in SUMMARY_COLUMNS},
+        summary=summarize(curve),  # consistent with the curve: verify cross-checks them
         exp_index=i,
     )
 

@@ -3,6 +3,7 @@
 Modules, one job each: ``reader`` (snapshot of committed parts, reading them), ``writer`` (the commit protocol:
 temporary names, checksums, rename order, journals, part locks), ``doneset`` (the one "is this experiment done?"
 rule), ``claims`` and ``owners`` (who works on what, and when a holder is gone), ``core`` (the Store object),
+``buffer`` (StoreWriter: finished experiments -> commits),
 ``integrity`` and ``verify`` (checksums, cross-checks, repair), ``status``, ``compact``, ``schema``, ``ioerrors``.
 
 Public API: `Store` (open / create_or_open / runs / curves / queries / duckdb / writer / retire), `DoneTracker`,

@@ -18,6 +18,7 @@ from algrid.identity import keys_to_hex
 from algrid.results import DIMENSIONS, STATUSES
 from algrid.store import claims, reader
 from algrid.store.core import Store
+from algrid.store.doneset import STATUS_RANK
 
 _CHUNK = 1_000_000
 
@@ -31,7 +32,7 @@ def _recorded_n(runs: pa.Table) -> int | None:
 
 
 _STATES: tuple[str, ...] = (*STATUSES, "pending")
-_PRIORITY = {"ok": 0, "timeout": 1, "failed": 2}  # if an exp_key was stored twice, the best row counts
+_PRIORITY = STATUS_RANK  # if an exp_key was stored twice, the best row counts (the done rule's order)
 
 
 def hex_to_keys(hex_keys: list[str]) -> np.ndarray:

@@ -131,7 +131,7 @@ def write_tmp(root: Path, kind: str, part_id: str, table: pa.Table, fsync: bool 
             if fsync:
                 fh.flush()
                 os.fsync(fh.fileno())
-        _record_checksum(root, part_id, kind, tmp, fsync)
+        _record_checksum(root, part_id, kind, tmp, fsync and kind == "runs")  # runs: last, complete manifest
     return tmp
 
 
