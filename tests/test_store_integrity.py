@@ -380,3 +380,31 @@ def test_read_only_store_is_one_line_and_unchanged(tmp_path: Path, grid_file: Pa
     finally:
         subprocess.run(["umount", "-l", str(mnt)], check=False)
     assert contents(store.root) == before
+
+
+def test_owner_rule_for_claim_files(tmp_path: Path):
+    from algrid.store import owners
+    from algrid.store.claims import Claims
+
+    claims = tmp_path / "claims"
+    claims.mkdir()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    here = os.uname().nodename
+    cases = {
+        "dead_pid": ({"host": here, "pid": int(dead.stdout)}, 0, "abandoned"),
+        "live_pid": ({"host": here, "pid": os.getppid()}, 0, "held"),
+        "other_host_young": ({"host": "elsewhere", "pid": 1}, 60, "held"),
+        "other_host_old": ({"host": "elsewhere", "pid": 1}, 8 * 86_400, "abandoned"),  # even with timeout_s .inf
+        "empty_old": (None, 60, "abandoned"),
+        "empty_new": (None, 0, "empty"),
+    }
+    for name, (record, age, _) in cases.items():
+        path = claims / name
+        path.write_text("" if record is None else json.dumps(record))
+        os.utime(path, (time.time() - age, time.time() - age))
+    for name, (_, _, want) in cases.items():
+        assert owners.state(claims / name, float("inf")) == want, name
+    with Claims(tmp_path, stale_after_s=float("inf")) as c:
+        assert c.acquire("dead_pid") and c.acquire("empty_old") and c.acquire("other_host_old")
+        assert not c.acquire("live_pid") and not c.acquire("other_host_young")
+        assert json.loads((claims / "dead_pid").read_text())["pid"] == os.getpid()  # created complete

@@ -36,10 +36,11 @@ def _sorted(t: pa.Table, keys: list[str]) -> pa.Table:
 
 
 def merge_parts(store: Store, ids: list[str], reason: str = "compact") -> str | None:
-    """Merge committed parts into one exp_key-sorted part (journaled); None if some part is busy or gone."""
+    """Merge committed parts into one exp_key-sorted part (journaled); None if some part is busy or gone, or the disk
+    is full (a merge is optional: the parts simply stay as they are, and nothing half-written remains)."""
     try:
         return _merge(store, ids, reason)
-    except (writer.PartsBusy, FileNotFoundError):
+    except (writer.PartsBusy, FileNotFoundError, StoreIOError):
         return None
 
 

@@ -12,7 +12,7 @@ version never shows an empty or unreadable claim or lock, and the rule is:
 * same host, this process: held, unless the caller can tell its owner objects apart (``own_is_live``: claims of
   two runners in one process, e.g. Dask threads) and none of them is alive;
 * same host, another live pid: held;
-* other host: abandoned after ``other_host_after_s`` (a claim: the grid's time limit plus slack).
+* other host: abandoned after ``other_host_after_s`` (a claim: the grid's time limit plus slack), at most 7 days.
 
 An abandoned file is taken over with an atomic rename to a unique grave name, so exactly one taker wins.
 """
@@ -31,6 +31,9 @@ from algrid.store.reader import HOST
 
 #: Seconds after which an empty or unreadable claim/lock file counts as abandoned.
 GRACE_S = 10.0
+#: Upper bound of the other-host threshold: a grid with ``timeout_s: .inf`` (or absurdly large) must not make other
+#: hosts' claims immortal.
+MAX_OTHER_HOST_S = 7 * 86_400.0
 
 
 def record(**extra: Any) -> bytes:
@@ -91,7 +94,7 @@ def state(
         if info.get("pid") == os.getpid():
             return "held" if own_is_live is None or own_is_live(info) else "abandoned"
         return "abandoned" if pid_alive(info.get("pid")) is False else "held"
-    return "abandoned" if age > other_host_after_s else "held"
+    return "abandoned" if age > min(other_host_after_s, MAX_OTHER_HOST_S) else "held"
 
 
 def settled_state(
