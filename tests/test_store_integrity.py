@@ -388,13 +388,19 @@ def test_owner_rule_for_claim_files(tmp_path: Path):
 
     claims = tmp_path / "claims"
     claims.mkdir()
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
     here = os.uname().nodename
     cases = {
         "dead_pid": ({"host": here, "pid": int(dead.stdout)}, 0, "abandoned"),
         "live_pid": ({"host": here, "pid": os.getppid()}, 0, "held"),
         "other_host_young": ({"host": "elsewhere", "pid": 1}, 60, "held"),
-        "other_host_old": ({"host": "elsewhere", "pid": 1}, 8 * 86_400, "abandoned"),  # even with timeout_s .inf
+        "other_host_old": (
+            {"host": "elsewhere", "pid": 1},
+            8 * 86_400,
+            "abandoned",
+        ),  # even with timeout_s .inf
         "empty_old": (None, 60, "abandoned"),
         "empty_new": (None, 0, "empty"),
     }
