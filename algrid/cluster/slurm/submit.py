@@ -115,7 +115,9 @@ def missing_shards(grid: Grid, store_dir: str | Path, n_shards: int) -> list[int
     n_shards = validate_positive("--shards", n_shards)
     from algrid.store.doneset import is_done
 
-    statuses = _stored_statuses(Path(store_dir))  # the store's one rule, as the resubmitted --retry-failed tasks use
+    statuses = _stored_statuses(
+        Path(store_dir)
+    )  # the store's one rule, as the resubmitted --retry-failed tasks use
     done = np.fromiter((int(k, 16) for k, s in statuses.items() if is_done(s, True)), dtype=np.uint64)
     done.sort()
     found: set[int] = set()
