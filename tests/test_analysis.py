@@ -130,7 +130,7 @@ def test_bad_where_is_one_line_error(simple_store_dir, where, fragment):
         (["stability", "{s}", "--dimension", "strategy"], 2, "--dimension 'strategy'"),
         (["compare", "{s}", "--a", "best", "--b", "nosuch"], 2, "--b 'nosuch'"),
         (["compare", "{s}", "--a", "best@modal", "--b", "mid"], 2, "--a 'best@modal'"),
-        (["leaderboard", "{missing_dir}"], 1, "no result store"),
+        (["leaderboard", "{missing_dir}"], 2, "no result store"),
     ],
 )
 def test_bad_arguments_are_one_line_errors(simple_store_dir, tmp_path, args, code, fragment):
