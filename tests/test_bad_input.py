@@ -1,7 +1,8 @@
 """Every bad input is one line and exit 2 — never a traceback, never a huge message, never a changed store (issue 16).
 
-Each case is a command line run through `python -m algrid` against a small finished store; the store's bytes are
-compared before and after every case.
+Each case is a command line run against a small finished store; the store's bytes are compared before and after
+every case. Cases run in this process through click's runner (exceptions propagate, so a traceback fails the test)
+to keep the suite fast; a sample also runs through `python -m algrid`, as users run it.
 """
 
 from __future__ import annotations
@@ -143,6 +144,27 @@ def _cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str
     )
 
 
+def _inproc(*args: str) -> subprocess.CompletedProcess[str]:
+    """The same command in this process (click's runner); an uncaught exception fails the test with its traceback."""
+    from click.testing import CliRunner
+
+    from algrid.cli import main
+
+    res = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return subprocess.CompletedProcess(list(args), res.exit_code, res.stdout, res.stderr)
+
+
+#: cases that also run as a separate process
+SUBPROCESS_SAMPLE = {
+    "alias bomb",
+    "list as key",
+    "shard huge",
+    "status not a store",
+    "csv inf",
+    "plugin missing",
+}
+
+
 def _digest(store: Path) -> str:
     h = hashlib.sha256()
     for p in sorted(store.rglob("*")):
@@ -179,10 +201,11 @@ def test_bad_grid_files(tmp_path, finished, case):
     before = _digest(store)
     bad = tmp_path / "bad.yaml"
     bad.write_bytes(BAD_GRIDS[case].encode("latin-1"))
-    done = _cli("grid", "validate", str(bad))
+    cli = _cli if case in SUBPROCESS_SAMPLE else _inproc
+    done = cli("grid", "validate", str(bad))
     _assert_one_line_usage_error(done, case)
     assert len(done.stderr.strip().splitlines()) == 1
-    done = _cli("run", str(bad), "--store", str(store), "--no-progress")
+    done = cli("run", str(bad), "--store", str(store), "--no-progress")
     _assert_one_line_usage_error(done, f"run {case}")
     assert _digest(store) == before
 
@@ -192,7 +215,7 @@ def test_bad_command_values(tmp_path, finished, case):
     grid, store = finished
     before = _digest(store)
     args = [a.format(grid=grid, store=store, tmp=tmp_path) for a in BAD_COMMANDS[case]]
-    done = _cli(*args)
+    done = (_cli if case in SUBPROCESS_SAMPLE else _inproc)(*args)
     _assert_one_line_usage_error(done, case)
     assert "root:x:" not in done.stdout + done.stderr
     assert _digest(store) == before
@@ -202,5 +225,5 @@ def test_bad_command_values(tmp_path, finished, case):
 def test_bad_user_data_files(tmp_path, case):
     name, payload = BAD_DATA[case]
     (tmp_path / name).write_bytes(payload)
-    done = _cli("datasets", "info", f"file:{tmp_path / name}#y")
+    done = (_cli if case in SUBPROCESS_SAMPLE else _inproc)("datasets", "info", f"file:{tmp_path / name}#y")
     _assert_one_line_usage_error(done, case)

@@ -134,6 +134,9 @@ class Store:
         exclusively (hard link of a complete temporary file), the first creator wins.
         """
         root = Path(root)
+        blocker = next((p for p in (root, *root.parents) if p.exists() and not p.is_dir()), None)
+        if blocker is not None:  # a store path at or under a file: bad input, not a disk problem
+            raise StoreError(f"--store {root}: {blocker} is a file, not a directory; choose another --store")
         with guarded(root, "opening the store for writing"):
             if not (root / "meta.json").is_file():
                 root.mkdir(parents=True, exist_ok=True)
