@@ -57,10 +57,23 @@ class DaskError(AlgridError):
 
 
 def _run_chunk(
-    grid: Grid, store_dir: str, indices: list[int], in_process: bool, memory_mb: int | None
+    grid: Grid,
+    store_dir: str,
+    indices: list[int],
+    in_process: bool,
+    memory_mb: int | None,
+    plugin_refs: tuple[str, ...] = (),
 ) -> dict[str, int]:
-    """A Dask task: run one chunk through the runner (same parts, claims and limits as a local run)."""
+    """A Dask task: run one chunk through the runner (same parts, claims and limits as a local run).
+
+    The client's plugins travel with the task and are loaded (once per worker process) before anything runs, so a
+    remote worker needs no ALGRID_PLUGINS set by hand; its own worker processes inherit them."""
+    from algrid import plugins
     from algrid.execute.runner import run_shard
+
+    plugins.load_configured()
+    plugins.load(plugin_refs, where="dask worker")
+    plugins.export_for_children()
 
     def run() -> dict[str, int]:
         s = run_shard(
@@ -182,8 +195,13 @@ def _distribute(
     n_threads = sum(client.nthreads().values()) or 1
     chunks = plan_chunks(groups, n_threads, chunk_size)
     grid_future = client.scatter(grid, broadcast=True)
+    from algrid import plugins
+
+    plugin_refs = tuple(p.ref for p in plugins.loaded() if p.origin in ("module", "file"))
     futures = [
-        client.submit(_run_chunk, grid_future, str(store_path), chunk, in_process, memory_mb, pure=False)
+        client.submit(
+            _run_chunk, grid_future, str(store_path), chunk, in_process, memory_mb, plugin_refs, pure=False
+        )
         for chunk in chunks
     ]
     size = {f.key: len(c) for f, c in zip(futures, chunks, strict=True)}
