@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from algrid.experiment import run_experiment
+from algrid.engine.loop import run_experiment
 from algrid.strategies import all_strategies, get_strategy
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")

@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from algrid.cli import main
-from algrid.experiment import run_experiment
-from algrid.learner_catalog import CATALOG, unavailable_reason
+from algrid.engine.loop import run_experiment
+from algrid.learners.catalog import CATALOG, unavailable_reason
 from algrid.learners import LEARNERS, make_al_learner, make_learner
 
 SETTINGS = {"name": "t", "cycles": 3, "test_size": 0.4, "timeout_s": 120.0, "memory_mb": None}
@@ -169,7 +169,7 @@ def test_grid_naming_a_learner_without_its_extra_fails_at_load_in_one_line(tmp_p
 
 
 def test_svm_rbf_is_reported_unavailable_where_scikit_learn_removed_probability(monkeypatch):
-    import algrid.learner_catalog as catalog
+    import algrid.learners.catalog as catalog
 
     monkeypatch.setattr(catalog, "_sklearn_version", lambda: (1, 11))
     catalog.unavailable_reason.cache_clear()

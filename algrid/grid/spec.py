@@ -444,7 +444,7 @@ def _canonical(dim: str, value: Any, key: str, path: str, grid_learners: tuple[s
                 key,
                 f"unknown learner {_short(value)}{_suggest(value, learner_names())}; known: {', '.join(learner_names())}",
             )
-        from algrid.learner_catalog import unavailable_reason
+        from algrid.learners.catalog import unavailable_reason
 
         if reason := unavailable_reason(value):
             raise _fail(path, key, f"learner {value!r} is unavailable: {reason}")

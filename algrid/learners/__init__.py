@@ -54,20 +54,20 @@ def _mlp_paper(seed: int) -> Any:
 
 
 def _svm_rbf_v2(seed: int) -> Any:
-    # svm_rbf without SVC(probability=True), which scikit-learn 1.11 removes: see algrid.sigmoid_svc.
-    from algrid.sigmoid_svc import SigmoidCalibratedSVC
+    # svm_rbf without SVC(probability=True), which scikit-learn 1.11 removes: see algrid.learners.sigmoid_svc.
+    from algrid.learners.sigmoid_svc import SigmoidCalibratedSVC
 
     return SigmoidCalibratedSVC(random_state=seed)
 
 
 def _xgb(seed: int) -> Any:
-    from algrid.boosting import make_xgb
+    from algrid.learners.boosting import make_xgb
 
     return make_xgb(seed)
 
 
 def _lgbm(seed: int) -> Any:
-    from algrid.boosting import make_lgbm
+    from algrid.learners.boosting import make_lgbm
 
     return make_lgbm(seed)
 
@@ -158,7 +158,7 @@ def make_learner(name: str, seed: int) -> Any:
     factory = entry[0] if entry else defined_factory(name)
     if factory is None:
         raise KeyError(f"unknown learner {name!r}; known: {', '.join(LEARNERS)}")
-    from algrid.learner_catalog import unavailable_reason
+    from algrid.learners.catalog import unavailable_reason
 
     reason = unavailable_reason(name)
     if reason:

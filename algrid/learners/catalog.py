@@ -41,7 +41,7 @@ CATALOG: dict[str, LearnerInfo] = {
     for info in [
         LearnerInfo(
             "rf",
-            "algrid.fast_forest.FastRandomForestClassifier",
+            "algrid.learners.fast_forest.FastRandomForestClassifier",
             {"n_estimators": 100, "n_jobs": 1},
             "algrid; same definition as the study's RandomForestClassifier (scikit-learn defaults)",
             "scikit-learn",
@@ -60,7 +60,7 @@ CATALOG: dict[str, LearnerInfo] = {
         ),
         LearnerInfo(
             "svm_rbf_v2",
-            "algrid.sigmoid_svc.SigmoidCalibratedSVC",
+            "algrid.learners.sigmoid_svc.SigmoidCalibratedSVC",
             {"C": 1.0, "gamma": "scale", "cv": 5},
             "algrid; svm_rbf for scikit-learn >= 1.11 (CalibratedClassifierCV instead of probability=True)",
             "scikit-learn",
@@ -105,7 +105,7 @@ CATALOG: dict[str, LearnerInfo] = {
         LearnerInfo("hgb", "sklearn.ensemble.HistGradientBoostingClassifier", {}, "algrid", "scikit-learn"),
         LearnerInfo(
             "xgb",
-            "algrid.boosting.EncodedXGBClassifier",
+            "algrid.learners.boosting.EncodedXGBClassifier",
             {"n_estimators": 100, "tree_method": "hist", "n_jobs": 1},
             "algrid (optional extra boosting)",
             "xgboost",
