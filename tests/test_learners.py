@@ -13,8 +13,8 @@ from click.testing import CliRunner
 
 from algrid.cli import main
 from algrid.engine.loop import run_experiment
-from algrid.learners.catalog import CATALOG, unavailable_reason
 from algrid.learners import LEARNERS, make_al_learner, make_learner
+from algrid.learners.catalog import CATALOG, unavailable_reason
 
 SETTINGS = {"name": "t", "cycles": 3, "test_size": 0.4, "timeout_s": 120.0, "memory_mb": None}
 
