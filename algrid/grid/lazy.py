@@ -230,6 +230,9 @@ class Grid:
             d for d in OPTIONAL_DIMENSIONS if any(not is_unset(d, v) for v in self.values[d])
         )
         """Optional dimensions that some experiment of this grid sets (the others are in no config or table)."""
+        for d in OPTIONAL_DIMENSIONS:  # an optional dimension nobody sets is not part of this grid's values
+            if d not in self.optional_set:
+                del self.values[d]
 
     # ------------------------------------------------------------------------------------------ properties
     @property
