@@ -165,12 +165,38 @@ def library_version(info: LearnerInfo) -> str | None:
     return None
 
 
+#: The labelled set at which ``relative_cost`` compares fit costs: (rows, features, classes).
+COST_SHAPE: tuple[int, int, int] = (100, 16, 3)
+
+
+def relative_costs() -> dict[str, float]:
+    """CPU cost of one fit at :data:`COST_SHAPE`, relative to ``lr``, from the shipped cost calibration
+    (``algrid/cost/calibration.json``, measured by ``benchmarks/calibrate.py``; what ``grid estimate`` uses).
+    Learners without a measured law keep the registry's hand-set value."""
+    import numpy as np
+
+    from algrid.cost.estimate import load_calibration
+    from algrid.learners import LEARNERS
+
+    cal = load_calibration()
+    n, d, k = COST_SHAPE
+    base = float(cal.fit_s("lr", np.array([n]), d, k)[0])
+    out = {}
+    for name, (_, static) in LEARNERS.items():
+        if name in cal.learners:
+            out[name] = round(float(cal.fit_s(name, np.array([n]), d, k)[0]) / base, 2)
+        else:
+            out[name] = static
+    return out
+
+
 def learner_rows() -> list[dict[str, Any]]:
     """One dict per learner, as ``algrid learners --json`` prints them."""
     from algrid.learners import LEARNERS
 
+    costs = relative_costs()
     rows = []
-    for name, (_, cost) in LEARNERS.items():
+    for name in LEARNERS:
         info = CATALOG[name]
         reason = unavailable_reason(name)
         rows.append(
@@ -179,7 +205,7 @@ def learner_rows() -> list[dict[str, Any]]:
                 "class": info.cls,
                 "params": info.params,
                 "source": info.source,
-                "relative_cost": cost,
+                "relative_cost": costs[name],
                 "available": not reason,
                 "unavailable_reason": reason,
                 "library": info.library,
