@@ -179,3 +179,21 @@ def test_svm_rbf_is_reported_unavailable_where_scikit_learn_removed_probability(
         assert catalog.unavailable_reason("svm_rbf_v2") == ""
     finally:
         catalog.unavailable_reason.cache_clear()
+
+
+def test_grid_estimate_has_measured_costs_for_every_learner(tmp_path):
+    from algrid.cost.estimate import load_calibration
+
+    cal = load_calibration()
+    assert set(LEARNERS) <= set(cal.learners), "benchmarks/calibrate.py --learners <new learner>"
+    grid = tmp_path / "boost.yaml"
+    grid.write_text(
+        "name: boost\ncycles: 20\ndimensions:\n  dataset: [sonar, vehicle]\n  strategy: [margin]\n"
+        "  batch_size: [5]\n  learner: [lr, rf, xgb, lgbm, svm_rbf_v2, mlp_paper]\n"
+    )
+    result = CliRunner().invoke(main, ["grid", "estimate", str(grid), "--json"])
+    assert result.exit_code == 0, result.output
+    per_learner = {k: v["cpu_hours"] for k, v in json.loads(result.output)["per_learner"].items()}
+    assert set(per_learner) == {"lr", "rf", "xgb", "lgbm", "svm_rbf_v2", "mlp_paper"}
+    for name in ("xgb", "lgbm", "svm_rbf_v2", "mlp_paper"):
+        assert per_learner[name] > per_learner["lr"] > 0
