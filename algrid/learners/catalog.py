@@ -26,7 +26,7 @@ class LearnerInfo:
     name: str
     cls: str  # the estimator class, as module.Class
     params: dict[str, Any]  # parameters set by algrid (all others are the library's defaults); seed excluded
-    source: str  # where the definition comes from
+    source: str  # where the definition comes from: algrid, paper (the published study), algrid[<extra>]
     library: str  # distribution whose version is reported
     modules: tuple[str, ...] = ()  # importable modules it needs beyond the core dependencies
     extra: str = ""  # the optional extra that installs them
@@ -43,17 +43,17 @@ CATALOG: dict[str, LearnerInfo] = {
             "rf",
             "algrid.learners.fast_forest.FastRandomForestClassifier",
             {"n_estimators": 100, "n_jobs": 1},
-            "algrid; same definition as the study's RandomForestClassifier (scikit-learn defaults)",
+            "algrid",
             "scikit-learn",
-            notes="scikit-learn's RandomForestClassifier results, faster on small labelled sets",
+            notes="scikit-learn's RandomForestClassifier (the study's RF) with identical results, faster small fits",
         ),
         LearnerInfo(
             "svm_rbf",
             "sklearn.svm.SVC",
             {"kernel": "rbf", "probability": True},
-            "algrid; same definition as the study's RBF-SVM",
+            "algrid",
             "scikit-learn",
-            notes="libsvm Platt probabilities; SVC(probability=True) is removed in scikit-learn 1.11",
+            notes="the study's RBF-SVM; SVC(probability=True) is removed in scikit-learn 1.11 (use svm_rbf_v2)",
             removed_in=(1, 11),
             removed="SVC(probability=True)",
             replacement="svm_rbf_v2",
@@ -62,7 +62,7 @@ CATALOG: dict[str, LearnerInfo] = {
             "svm_rbf_v2",
             "algrid.learners.sigmoid_svc.SigmoidCalibratedSVC",
             {"C": 1.0, "gamma": "scale", "cv": 5},
-            "algrid; svm_rbf for scikit-learn >= 1.11 (CalibratedClassifierCV instead of probability=True)",
+            "algrid",
             "scikit-learn",
             notes="SVC(kernel='rbf') + CalibratedClassifierCV(method='sigmoid', ensemble=False), folds <= class size",
         ),
@@ -85,9 +85,9 @@ CATALOG: dict[str, LearnerInfo] = {
                 "warm_start": False,
                 "early_stopping": False,
             },
-            STUDY,
+            "paper",
             "scikit-learn",
-            notes="learning_rate acts only with solver='sgd'; differs from mlp in max_iter",
+            notes=f"the MLP of the {STUDY}; learning_rate acts only with solver='sgd', so it differs from mlp in max_iter",
         ),
         LearnerInfo(
             "lr", "sklearn.linear_model.LogisticRegression", {"max_iter": 1000}, "algrid", "scikit-learn"
@@ -107,7 +107,7 @@ CATALOG: dict[str, LearnerInfo] = {
             "xgb",
             "algrid.learners.boosting.EncodedXGBClassifier",
             {"n_estimators": 100, "tree_method": "hist", "n_jobs": 1},
-            "algrid (optional extra boosting)",
+            "algrid[boosting]",
             "xgboost",
             modules=("xgboost",),
             extra="boosting",
@@ -123,10 +123,11 @@ CATALOG: dict[str, LearnerInfo] = {
                 "deterministic": True,
                 "force_row_wise": True,
             },
-            "algrid (optional extra boosting)",
+            "algrid[boosting]",
             "lightgbm",
             modules=("lightgbm",),
             extra="boosting",
+            notes="deterministic, row-wise histograms; min_child_samples=2 so small labelled sets split",
         ),
     ]
 }
@@ -163,55 +164,3 @@ def library_version(info: LearnerInfo) -> str | None:
         module = importlib.import_module(info.modules[0])
         return getattr(module, "__version__", None)
     return None
-
-
-#: The labelled set at which ``relative_cost`` compares fit costs: (rows, features, classes).
-COST_SHAPE: tuple[int, int, int] = (100, 16, 3)
-
-
-def relative_costs() -> dict[str, float]:
-    """CPU cost of one fit at :data:`COST_SHAPE`, relative to ``lr``, from the shipped cost calibration
-    (``algrid/cost/calibration.json``, measured by ``benchmarks/calibrate.py``; what ``grid estimate`` uses).
-    Learners without a measured law keep the registry's hand-set value."""
-    import numpy as np
-
-    from algrid.cost.estimate import load_calibration
-    from algrid.learners import LEARNERS
-
-    cal = load_calibration()
-    n, d, k = COST_SHAPE
-    base = float(cal.fit_s("lr", np.array([n]), d, k)[0])
-    out = {}
-    for name, (_, static) in LEARNERS.items():
-        if name in cal.learners:
-            out[name] = round(float(cal.fit_s(name, np.array([n]), d, k)[0]) / base, 2)
-        else:
-            out[name] = static
-    return out
-
-
-def learner_rows() -> list[dict[str, Any]]:
-    """One dict per learner, as ``algrid learners --json`` prints them."""
-    from algrid.learners import LEARNERS
-
-    costs = relative_costs()
-    rows = []
-    for name in LEARNERS:
-        info = CATALOG[name]
-        reason = unavailable_reason(name)
-        rows.append(
-            {
-                "name": name,
-                "class": info.cls,
-                "params": info.params,
-                "source": info.source,
-                "relative_cost": costs[name],
-                "available": not reason,
-                "unavailable_reason": reason,
-                "library": info.library,
-                "library_version": library_version(info),
-                "extra": info.extra or None,
-                "notes": info.notes,
-            }
-        )
-    return rows
