@@ -155,3 +155,15 @@ def test_compatibility_step_is_lazy_and_only_fills_a_missing_name():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split("\n")[:2] == ["False False", "True True"]
+
+
+@pytest.mark.parametrize(
+    "strategy",
+    ["random", "least_confidence", "margin", "entropy", "coreset", "density_weighted", "quire", "spal"],
+)
+def test_alipy_strategy_passes_the_plugin_conformance_checks(strategy):
+    """algrid.testing.check_strategy: binary and multiclass, pool < batch, batch 1, one-class labelled set, same
+    picks under the same seed, inputs unchanged (the slower ALiPy strategies run through the loop above)."""
+    from algrid.testing import check_strategy
+
+    check_strategy(f"{strategy}@alipy")

@@ -213,3 +213,10 @@ def test_grid_estimate_has_measured_costs_for_every_learner(tmp_path):
     assert set(per_learner) == {"lr", "rf", "xgb", "lgbm", "svm_rbf_v2", "mlp_paper"}
     for name in ("xgb", "lgbm", "svm_rbf_v2", "mlp_paper"):
         assert per_learner[name] > per_learner["lr"] > 0
+
+
+@pytest.mark.parametrize("learner", ["xgb", "lgbm", "svm_rbf_v2", "mlp_paper"])
+def test_new_learner_passes_the_plugin_conformance_checks(learner):
+    from algrid.testing import check_learner
+
+    check_learner(learner)
