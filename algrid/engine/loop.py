@@ -442,34 +442,27 @@ def _loop(
 
     train_ids, test_ids = train_test_ids(dataset, split, test_size)
     ordered_train = pool_order(dataset, split, test_size, seed)
-    learner_seed = _int_seed(seed_sequence("learner", dataset, split, learner, seed))
-    state = _State(
-        X=X,
-        y=y,
-        classes=classes,
-        test_ids=test_ids,
-        learner=learner,
-        learner_seed=learner_seed,
-        key_prefix=(dataset, split, test_size, preprocessing, learner, seed, learner_seed),
-        cache=cache,
-    )
-    setting = strategy_setting(config, test_size, preprocessing)
-    # query_learner (Lu et al. 2023): the strategy scores the pool with a model of another kind, fitted on the
-    # same labelled rows with the seed that kind gets as a task learner; the curve is always the task learner's.
-    query_learner = str(config.get("query_learner") or learner)
-    qstate = state
-    if query_learner != learner:
-        q_seed = _int_seed(seed_sequence("learner", dataset, split, query_learner, seed))
-        qstate = _State(
+
+    def fitter(name: str) -> _State:
+        """Fits of learner ``name`` on this experiment's labelled sets (seeded and cached per learner kind)."""
+        name_seed = _int_seed(seed_sequence("learner", dataset, split, name, seed))
+        return _State(
             X=X,
             y=y,
             classes=classes,
             test_ids=test_ids,
-            learner=query_learner,
-            learner_seed=q_seed,
-            key_prefix=(dataset, split, test_size, preprocessing, query_learner, seed, q_seed),
+            learner=name,
+            learner_seed=name_seed,
+            key_prefix=(dataset, split, test_size, preprocessing, name, seed, name_seed),
             cache=cache,
         )
+
+    state = fitter(learner)
+    setting = strategy_setting(config, test_size, preprocessing)
+    # query_learner (Lu et al. 2023): the strategy scores the pool with a model of another kind, fitted on the
+    # same labelled rows with the seed that kind gets as a task learner; the curve is always the task learner's.
+    query_learner = str(config.get("query_learner") or learner)
+    qstate = state if query_learner == learner else fitter(query_learner)
 
     def make_learner(s: int) -> Any:
         return make_al_learner(query_learner, s, classes)
