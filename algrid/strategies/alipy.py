@@ -220,6 +220,8 @@ def _qp(kind: str) -> Any:
 
 
 _MODEL_FREE = {"random", "graph_density", "coreset", "quire", "bmdr", "spal"}
+#: Deterministic given the model and pool (they read no random stream): no seeding version in their exp_key.
+_SEED_FREE = {"least_confidence", "margin", "entropy", "density_weighted", "coreset", "graph_density"}
 
 
 def _spec(
@@ -234,6 +236,7 @@ def _spec(
         needs_proba=name not in _MODEL_FREE,
         description=description,
         library=LIBRARY,
+        uses_rng=name not in _SEED_FREE,
     )
 
 
