@@ -210,6 +210,13 @@ class Grid:
             )
             for d in ALL_DIMENSIONS
         }
+        self.optional_set: tuple[str, ...] = tuple(
+            d for d in OPTIONAL_DIMENSIONS if any(not is_unset(d, v) for v in self.values[d])
+        )
+        """Optional dimensions that some experiment of this grid sets (the others are in no config or table)."""
+        for d in OPTIONAL_DIMENSIONS:  # an optional dimension nobody sets is not part of this grid's values
+            if d not in self.optional_set:
+                del self.values[d]
         self._implementation_hashes = self._pair_implementation_hashes()
 
     def _pair_implementation_hashes(self) -> np.ndarray:
@@ -226,13 +233,6 @@ class Grid:
                 version = joined_version(base, implementation_version(impl, strategy))
                 table[s, i] = value_hash("implementation", impl, version)
         return table
-        self.optional_set: tuple[str, ...] = tuple(
-            d for d in OPTIONAL_DIMENSIONS if any(not is_unset(d, v) for v in self.values[d])
-        )
-        """Optional dimensions that some experiment of this grid sets (the others are in no config or table)."""
-        for d in OPTIONAL_DIMENSIONS:  # an optional dimension nobody sets is not part of this grid's values
-            if d not in self.optional_set:
-                del self.values[d]
 
     # ------------------------------------------------------------------------------------------ properties
     @property
