@@ -43,7 +43,7 @@ def value_version(dim: str, value: Any, settings: Mapping[str, Any] | None = Non
         return _joined(p.version for p in _owners_of_strategy(str(value)))
     if dim == "implementation":
         return _implementation_version(str(value))
-    if dim == "learner":
+    if dim in ("learner", "query_learner"):  # a query learner is versioned like the learner it names
         defined = (settings or {}).get("learners") or {}
         if value in defined:
             from algrid.learners.defined import definition_version

@@ -36,6 +36,23 @@ DIMENSIONS: tuple[str, ...] = (
     "start",
     "seed",
 )
+#: Dimensions added after the first release, each with the value that means "not set" (what a grid without it
+#: gets). Unset, a dimension enters neither exp_key, nor any seed, nor the grid fingerprint, nor a configuration
+#: dict: keys and results are those from before it existed. Set, it is part of the configuration like any other.
+#: ``query_learner``: the model the strategy scores the pool with (Lu et al. 2023); unset = the ``learner``.
+OPTIONAL_DIMENSIONS: dict[str, Any] = {"query_learner": None}
+#: Every dimension a grid file may name.
+ALL_DIMENSIONS: tuple[str, ...] = (*DIMENSIONS, *OPTIONAL_DIMENSIONS)
+
+
+def is_unset(dim: str, value: Any) -> bool:
+    """True if ``value`` of optional dimension ``dim`` means "not set" (always False for a core dimension)."""
+    return dim in OPTIONAL_DIMENSIONS and value == OPTIONAL_DIMENSIONS[dim]
+
+
+def key_dimensions(config: dict[str, Any]) -> list[str]:
+    """The dimensions of ``config`` that enter its exp_key: the core ones plus every optional one that is set."""
+    return [*DIMENSIONS, *(d for d in OPTIONAL_DIMENSIONS if not is_unset(d, config.get(d)))]
 
 
 @dataclass

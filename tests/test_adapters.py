@@ -14,8 +14,13 @@ from click.testing import CliRunner
 from algrid.learners import make_al_learner
 from algrid.strategies import QueryContext, all_strategies, get_strategy
 
-ADAPTERS = ("modal", "smalltext", "skactiveml")
-LIBRARIES = {"modal": "modAL-python", "smalltext": "small-text", "skactiveml": "scikit-activeml"}
+ADAPTERS = ("modal", "smalltext", "skactiveml", "alipy")
+LIBRARIES = {
+    "modal": "modAL-python",
+    "smalltext": "small-text",
+    "skactiveml": "scikit-activeml",
+    "alipy": "alipy",
+}
 
 
 def _adapter_specs(available: bool = True):
@@ -115,7 +120,8 @@ def test_registry_metadata():
 def test_adapter_modules_import_their_library_lazily():
     code = (
         "import sys, algrid.strategies.modal, algrid.strategies.smalltext, algrid.strategies.skactiveml\n"
-        "print(sorted(m for m in ('modAL', 'small_text', 'skactiveml') if m in sys.modules))"
+        "import algrid.strategies.alipy\n"
+        "print(sorted(m for m in ('modAL', 'small_text', 'skactiveml', 'alipy') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

@@ -39,7 +39,11 @@ CASES = [
     ),
     ("unknown-strategy", GOOD.replace("margin", "marginn"), ["dimensions.strategy[1]", "marginn", "margin"]),
     ("unknown-learner", GOOD.replace("[lr]", "[lr, xgboost]"), ["dimensions.learner[1]", "xgboost"]),
-    ("unknown-implementation", GOOD + "  implementation: [native, alipy]\n", ["implementation[1]", "alipy"]),
+    (
+        "unknown-implementation",
+        GOOD + "  implementation: [native, orange]\n",
+        ["implementation[1]", "orange"],
+    ),
     ("empty-dimension", GOOD.replace("[1, 5]", "[]"), ["dimensions.batch_size", "empty"]),
     ("null-dimension", GOOD.replace("[1, 5]", ""), ["dimensions.batch_size", "empty"]),
     ("duplicate-value", GOOD.replace("[1, 5]", "[1, 5, 1]"), ["dimensions.batch_size[2]", "duplicate", "1"]),

@@ -52,21 +52,33 @@ def learner_rows(grid_file: str | None = None) -> list[dict[str, Any]]:
     """One dict per learner, as `algrid learners --json` prints them."""
     from algrid import plugins
     from algrid.learners import BUILTIN_LEARNERS, LEARNER_NOTES, LEARNERS, make_learner
+    from algrid.learners.catalog import CATALOG, library_version, unavailable_reason
 
     rows = []
     for name, (_, cost) in LEARNERS.items():
         owner = plugins.owner_of("learner", name)
+        info = CATALOG.get(name)  # built-ins: where the definition comes from, what it needs installed
         row: dict[str, Any] = {
             "name": name,
             "class": None,
             "params": {},
-            "source": "algrid" if name in BUILTIN_LEARNERS else (owner.ref if owner else "runtime"),
+            "source": info.source
+            if info
+            else ("algrid" if name in BUILTIN_LEARNERS else (owner.ref if owner else "runtime")),
             "version": None if owner is None else owner.version,
             "relative_cost": cost,
             "available": True,
             "unavailable_reason": "",
-            "description": LEARNER_NOTES.get(name, ""),
+            "description": info.notes if info else LEARNER_NOTES.get(name, ""),
         }
+        if info is not None:
+            row.update(library=info.library, library_version=library_version(info), extra=info.extra or None)
+        if reason := unavailable_reason(name):  # a missing extra: say which, without importing anything
+            row["available"], row["unavailable_reason"] = False, reason
+            if info is not None:
+                row["class"], row["params"] = info.cls, _jsonable(info.params)
+            rows.append(row)
+            continue
         try:
             row["class"], row["params"] = _describe(make_learner(name, 0))
         except ImportError as exc:

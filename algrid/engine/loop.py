@@ -54,7 +54,7 @@ from algrid.identity import exp_key as identity_exp_key
 from algrid.learners import make_al_learner
 from algrid.learners.defined import ensure_defined
 from algrid.provenance import versions_of
-from algrid.results import DIMENSIONS, ExperimentResult
+from algrid.results import DIMENSIONS, OPTIONAL_DIMENSIONS, ExperimentResult, is_unset, key_dimensions
 from algrid.strategies.base import QueryContext, StrategySpec
 from algrid.strategies.seeding import key_versions
 
@@ -111,7 +111,11 @@ def seed_sequences(parts: list[Any], counters: range) -> list[np.random.SeedSequ
 def strategy_setting(config: dict[str, Any], test_size: float, preprocessing: str) -> list[Any]:
     """What a strategy's random streams derive from (plus the cycle): the setting, never the strategy or its
     implementation, so strategies that rank alike break ties alike (docs/implementations.md, "Fair randomness")."""
-    return [config[d] for d in DIMENSIONS if d not in _NOT_IN_STRATEGY_SEED] + [test_size, preprocessing]
+    # an optional dimension (query_learner) counts only when set: unset, the streams are those from before it
+    return [config[d] for d in key_dimensions(config) if d not in _NOT_IN_STRATEGY_SEED] + [
+        test_size,
+        preprocessing,
+    ]
 
 
 _NOT_IN_STRATEGY_SEED = frozenset({"strategy", "implementation"})
@@ -371,7 +375,9 @@ def run_experiment(
     prediction, ``query_s`` the time to choose ``selected[c]`` (pool probabilities + strategy; for cycle 0 the
     start-set draw). TimeoutError propagates so that runners can enforce limits.
     """
-    config = {d: config[d] for d in DIMENSIONS}
+    config = {d: config[d] for d in DIMENSIONS} | {
+        d: config[d] for d in OPTIONAL_DIMENSIONS if not is_unset(d, config.get(d))
+    }
     if settings.get("learners"):  # a grid's `learners:` definitions, known in every worker process
         ensure_defined(settings["learners"])
     if exp_key is None:  # the grid's key (algrid.identity), so results of the Python API match a store's
@@ -382,7 +388,7 @@ def run_experiment(
             | {"preprocessing": settings.get("preprocessing") or PREPROCESSING_VERSION}
         )
         exp_key = identity_exp_key(
-            config, key_settings, DIMENSIONS, key_versions(config, versions_of(config, settings))
+            config, key_settings, key_dimensions(config), key_versions(config, versions_of(config, settings))
         )
     result = ExperimentResult(exp_key=exp_key, config=config)
     wall0, cpu0 = time.perf_counter(), time.process_time()
@@ -436,21 +442,30 @@ def _loop(
 
     train_ids, test_ids = train_test_ids(dataset, split, test_size)
     ordered_train = pool_order(dataset, split, test_size, seed)
-    learner_seed = _int_seed(seed_sequence("learner", dataset, split, learner, seed))
-    state = _State(
-        X=X,
-        y=y,
-        classes=classes,
-        test_ids=test_ids,
-        learner=learner,
-        learner_seed=learner_seed,
-        key_prefix=(dataset, split, test_size, preprocessing, learner, seed, learner_seed),
-        cache=cache,
-    )
+
+    def fitter(name: str) -> _State:
+        """Fits of learner ``name`` on this experiment's labelled sets (seeded and cached per learner kind)."""
+        name_seed = _int_seed(seed_sequence("learner", dataset, split, name, seed))
+        return _State(
+            X=X,
+            y=y,
+            classes=classes,
+            test_ids=test_ids,
+            learner=name,
+            learner_seed=name_seed,
+            key_prefix=(dataset, split, test_size, preprocessing, name, seed, name_seed),
+            cache=cache,
+        )
+
+    state = fitter(learner)
     setting = strategy_setting(config, test_size, preprocessing)
+    # query_learner (Lu et al. 2023): the strategy scores the pool with a model of another kind, fitted on the
+    # same labelled rows with the seed that kind gets as a task learner; the curve is always the task learner's.
+    query_learner = str(config.get("query_learner") or learner)
+    qstate = state if query_learner == learner else fitter(query_learner)
 
     def make_learner(s: int) -> Any:
-        return make_al_learner(learner, s, classes)
+        return make_al_learner(query_learner, s, classes)
 
     # cycle 0: the start set
     t0 = time.perf_counter()
@@ -490,10 +505,11 @@ def _loop(
             batch_size, to_label - (len(labeled_ids) - len(start_ids))
         )  # the budget cuts the last batch
         t0 = time.perf_counter()
-        proba = state.proba(entry, X_pool) if spec.needs_proba else None
+        qentry = entry if qstate is state else qstate.fit_eval(labeled_ids)  # the query model: query_s
+        proba = qstate.proba(qentry, X_pool) if spec.needs_proba else None
         strat_seed, strat_rng = seeds[cycle - 1]
         ctx = QueryContext(
-            model=entry.model,
+            model=qentry.model,
             X_pool=X_pool,
             X_labeled=state.rows(labeled_ids),
             y_labeled=y[labeled_ids],

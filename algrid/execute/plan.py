@@ -17,13 +17,21 @@ import pyarrow as pa
 
 from algrid.errors import AlgridError
 from algrid.execute.records import Task
-from algrid.results import DIMENSIONS
+from algrid.results import DIMENSIONS, OPTIONAL_DIMENSIONS
 
 if TYPE_CHECKING:
     from algrid.grid.lazy import Grid
 
 #: Dimensions whose equal values make experiments share work in a worker (the engine's cache key).
-GROUP_DIMS: tuple[str, ...] = ("dataset", "learner", "initial_pool", "split", "start", "seed")
+GROUP_DIMS: tuple[str, ...] = (
+    "dataset",
+    "learner",
+    "query_learner",
+    "initial_pool",
+    "split",
+    "start",
+    "seed",
+)
 #: Chunks per worker thread when chunk_size is not given: small enough to balance, large enough to share work.
 CHUNKS_PER_THREAD = 4
 #: Default chunks hold at least this many experiments (unless that leaves threads idle): each chunk starts one
@@ -56,7 +64,10 @@ def work_groups(table: pa.Table) -> list[list[Task]]:
     last = None
     for j in range(table.num_rows):
         config = {d: cols[d][j] for d in DIMENSIONS}
-        key = tuple(config[d] for d in GROUP_DIMS)
+        for d in OPTIONAL_DIMENSIONS:  # a column only when the grid sets the dimension; null = unset
+            if d in cols and cols[d][j] is not None:
+                config[d] = cols[d][j]
+        key = tuple(config.get(d) for d in GROUP_DIMS)
         task = Task(exp_key=cols["exp_key"][j], exp_index=int(cols["exp_index"][j]), config=config, group=key)
         if key != last:
             groups.append([])

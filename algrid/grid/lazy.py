@@ -44,11 +44,19 @@ from algrid.identity import (
     value_hash,
 )
 from algrid.provenance import value_version
-from algrid.results import DIMENSIONS
+from algrid.results import ALL_DIMENSIONS, DIMENSIONS, OPTIONAL_DIMENSIONS, is_unset, key_dimensions
 from algrid.strategies.seeding import key_versions
 
 #: Outer digits of a sub-rectangle, slowest first. batch_size and the pair index are the two fastest digits.
-GROUP_DIMENSIONS: tuple[str, ...] = ("dataset", "learner", "initial_pool", "split", "start", "seed")
+GROUP_DIMENSIONS: tuple[str, ...] = (
+    "dataset",
+    "learner",
+    "query_learner",
+    "initial_pool",
+    "split",
+    "start",
+    "seed",
+)
 
 
 #: Most experiments one grid may hold (exp_index is an int64; 10^15 is far beyond any study).
@@ -124,7 +132,7 @@ class Grid:
         subrects: list[SubRect] = []
         for b, block in enumerate(self.spec.blocks):
             others = math.prod(
-                len(block[d]) for d in DIMENSIONS if d not in ("dataset", "strategy", "implementation")
+                len(block[d]) for d in ALL_DIMENSIONS if d not in ("dataset", "strategy", "implementation")
             )
             kinds: dict[str, list[str]] = {}
             for ds in block["dataset"]:
@@ -173,8 +181,8 @@ class Grid:
 
     def _build_value_tables(self) -> None:
         """Global value lists per dimension (dictionary order) and each sub-rectangle's local->global code maps."""
-        self.values: dict[str, list[Any]] = {d: [] for d in DIMENSIONS}
-        index: dict[str, dict[Any, int]] = {d: {} for d in DIMENSIONS}
+        self.values: dict[str, list[Any]] = {d: [] for d in ALL_DIMENSIONS}
+        index: dict[str, dict[Any, int]] = {d: {} for d in ALL_DIMENSIONS}
 
         def code(dim: str, value: Any) -> int:
             if value not in index[dim]:
@@ -191,13 +199,24 @@ class Grid:
             )
             self._local_codes.append(maps)
         self._settings_hash = np.uint64(settings_hash(self.key_settings))
+        # An unset optional dimension hashes to 0, the identity of XOR: keys are those from before it existed.
         self._value_hashes = {
             d: np.array(
-                [value_hash(d, v, value_version(d, v, self.settings)) for v in self.values[d]],
+                [
+                    0 if is_unset(d, v) else value_hash(d, v, value_version(d, v, self.settings))
+                    for v in self.values[d]
+                ],
                 dtype=np.uint64,
             )
-            for d in DIMENSIONS
+            for d in ALL_DIMENSIONS
         }
+        self.optional_set: tuple[str, ...] = tuple(
+            d for d in OPTIONAL_DIMENSIONS if any(not is_unset(d, v) for v in self.values[d])
+        )
+        """Optional dimensions that some experiment of this grid sets (the others are in no config or table)."""
+        for d in OPTIONAL_DIMENSIONS:  # an optional dimension nobody sets is not part of this grid's values
+            if d not in self.optional_set:
+                del self.values[d]
         self._implementation_hashes = self._pair_implementation_hashes()
 
     def _pair_implementation_hashes(self) -> np.ndarray:
@@ -231,7 +250,14 @@ class Grid:
         canonical = {
             "settings": {"name": self.settings["name"], **self.key_settings},
             "subrects": [
-                {"values": {d: list(v) for d, v in r.values.items()}, "pairs": [list(p) for p in r.pairs]}
+                {
+                    "values": {
+                        d: list(v)
+                        for d, v in r.values.items()
+                        if d not in OPTIONAL_DIMENSIONS or d in self.optional_set
+                    },
+                    "pairs": [list(p) for p in r.pairs],
+                }
                 for r in self.subrects
             ],
         }
@@ -239,7 +265,7 @@ class Grid:
 
     def dimension_sizes(self) -> dict[str, int]:
         """Number of distinct values per dimension over the whole grid (after exclusions)."""
-        return {d: len(self.values[d]) for d in DIMENSIONS}
+        return {d: len(self.values[d]) for d in (*DIMENSIONS, *self.optional_set)}
 
     @property
     def group_offsets(self) -> np.ndarray:
@@ -266,7 +292,7 @@ class Grid:
     def codes(self, indices: np.ndarray | range | list[int]) -> dict[str, np.ndarray]:
         """Dictionary codes (into ``self.values[dim]``) of every dimension for the given exp_indices."""
         idx = self._check_indices(np.asarray(indices))
-        out = {d: np.empty(idx.size, dtype=np.int32) for d in DIMENSIONS}
+        out = {d: np.empty(idx.size, dtype=np.int32) for d in ALL_DIMENSIONS}
         which = np.searchsorted(self._offsets, idx, side="right") - 1
         for r in np.unique(which):
             rect, maps = self.subrects[r], self._local_codes[r]
@@ -285,8 +311,8 @@ class Grid:
     def keys_from_codes(self, codes: dict[str, np.ndarray]) -> np.ndarray:
         """uint64 exp_keys for decoded rows."""
         acc = np.full(len(codes["dataset"]), self._settings_hash, dtype=np.uint64)
-        for d in DIMENSIONS:
-            if d != "implementation":
+        for d in ALL_DIMENSIONS:
+            if d != "implementation" and d in codes:  # an optional dimension without codes is unset
                 acc ^= self._value_hashes[d][codes[d]]
         acc ^= self._implementation_hashes[codes["strategy"], codes["implementation"]]
         return splitmix64(acc)
@@ -299,9 +325,11 @@ class Grid:
             "exp_index": pa.array(idx, pa.int64()),
             "exp_key": pa.array(keys_to_hex_bytes(self.keys_from_codes(codes))).cast(pa.string()),
         }
-        for d in DIMENSIONS:
+        for d in (*DIMENSIONS, *self.optional_set):
             if d in INT_DIMENSIONS:
                 columns[d] = pa.array(np.asarray(self.values[d], dtype=np.int64)[codes[d]], pa.int64())
+            elif d in OPTIONAL_DIMENSIONS:  # may hold "unset" (null), which a dictionary cannot
+                columns[d] = pa.array(np.asarray(self.values[d], dtype=object)[codes[d]], pa.string())
             else:
                 columns[d] = pa.DictionaryArray.from_arrays(
                     pa.array(codes[d], pa.int32()), pa.array(self.values[d], pa.string())
@@ -316,6 +344,9 @@ class Grid:
         rows = []
         for j in range(idx.size):
             row: dict[str, Any] = {d: self.values[d][codes[d][j]] for d in DIMENSIONS}
+            for d in self.optional_set:
+                if not is_unset(d, value := self.values[d][codes[d][j]]):
+                    row[d] = value
             row["exp_index"] = int(idx[j])
             row["exp_key"] = str(keys[j])
             rows.append(row)
@@ -329,17 +360,19 @@ class Grid:
         if i < 0:
             i += self.total
         row = self.configs([i])[0]
-        return {d: row[d] for d in DIMENSIONS}
+        return {d: row[d] for d in ALL_DIMENSIONS if d in row}
 
     def exp_key(self, config: dict[str, Any]) -> str:
         """Stable key of a configuration (the same in any grid with the same key settings)."""
-        versions = {d: value_version(d, config[d], self.settings) for d in DIMENSIONS}
-        return identity_exp_key(config, self.key_settings, DIMENSIONS, key_versions(config, versions))
+        dims = key_dimensions(config)
+        versions = {d: value_version(d, config[d], self.settings) for d in dims}
+        return identity_exp_key(config, self.key_settings, dims, key_versions(config, versions))
 
     def index_of(self, config: dict[str, Any]) -> int | None:
         """exp_index of a configuration in this grid, or None (used to map stored experiments back)."""
         pair = (config["strategy"], config["implementation"])
         for r, rect in enumerate(self.subrects):
+            config = {**OPTIONAL_DIMENSIONS, **config}  # an optional dimension a config lacks is unset
             if pair not in rect.pairs or any(config[d] not in rect.values[d] for d in rect.values):
                 continue
             local = 0

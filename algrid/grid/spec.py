@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from algrid.errors import GridError
-from algrid.results import DIMENSIONS
+from algrid.results import ALL_DIMENSIONS, OPTIONAL_DIMENSIONS
 
 #: Top-level keys a grid file may hold.
 SETTING_KEYS = ("name", "description", "cycles", "budget", "test_size", "timeout_s", "memory_mb")
@@ -31,6 +31,7 @@ DEFAULT_VALUES: dict[str, list[Any]] = {
     "split": [0],
     "start": [0],
     "seed": [0],
+    **{d: [unset] for d, unset in OPTIONAL_DIMENSIONS.items()},
 }
 POOL_METHODS = ("per_class", "random", "kmeans")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
@@ -395,16 +396,16 @@ def _parse_block(
     block: dict[str, Any], where: str, path: str, grid_learners: tuple[str, ...] = ()
 ) -> dict[str, tuple[Any, ...]]:
     for key in block:
-        if key not in DIMENSIONS:
+        if key not in ALL_DIMENSIONS:
             raise _fail(
                 path,
                 f"{where}.{key}",
-                f"unknown dimension{_suggest(str(key), list(DIMENSIONS))}; known: {', '.join(DIMENSIONS)}",
+                f"unknown dimension{_suggest(str(key), list(ALL_DIMENSIONS))}; known: {', '.join(ALL_DIMENSIONS)}",
             )
     out: dict[str, tuple[Any, ...]] = {}
-    for dim in DIMENSIONS:
+    for dim in ALL_DIMENSIONS:
         key = f"{where}.{dim}"
-        if dim not in block:
+        if dim not in block or (dim in OPTIONAL_DIMENSIONS and block[dim] is None):
             if dim not in DEFAULT_VALUES:
                 raise _fail(path, key, "missing (required dimension)")
             raw = list(DEFAULT_VALUES[dim])
@@ -423,6 +424,8 @@ def _parse_block(
 
 
 def _canonical(dim: str, value: Any, key: str, path: str, grid_learners: tuple[str, ...] = ()) -> Any:
+    if dim in OPTIONAL_DIMENSIONS and value == OPTIONAL_DIMENSIONS[dim]:
+        return value  # "not set" (e.g. query_learner: [null, lr] runs both)
     if dim in INT_DIMENSIONS:
         if isinstance(value, bool) or not isinstance(value, int):
             raise _fail(path, key, f"must be an integer, got {_short(value)}")
@@ -435,7 +438,7 @@ def _canonical(dim: str, value: Any, key: str, path: str, grid_learners: tuple[s
     value = value.strip()
     if dim == "initial_pool":
         return _canonical_pool(value, key, path)
-    if dim == "learner":
+    if dim in ("learner", "query_learner"):
         from algrid.learners import learner_names
 
         if value not in learner_names() and value not in grid_learners:
@@ -444,6 +447,10 @@ def _canonical(dim: str, value: Any, key: str, path: str, grid_learners: tuple[s
                 key,
                 f"unknown learner {_short(value)}{_suggest(value, learner_names())}; known: {', '.join(learner_names())}",
             )
+        from algrid.learners.catalog import unavailable_reason
+
+        if reason := unavailable_reason(value):
+            raise _fail(path, key, f"learner {value!r} is unavailable: {reason}")
     elif dim == "strategy":
         from algrid.strategies import strategy_names
 

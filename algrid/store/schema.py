@@ -59,6 +59,7 @@ RUNS_SCHEMA = pa.schema(
         # Additions to the documented v1 columns (readers tolerate their absence):
         pa.field("shard", pa.string()),  # "i/N" of the `algrid run --shard` that produced the row, else null
         pa.field("grid_fingerprint", _DICT),  # the grid exp_index refers to
+        pa.field("query_learner", _DICT),  # the model the strategy scored with; null = the learner itself
     ]
 )
 
@@ -124,6 +125,7 @@ def result_rows(
         "finished_at": datetime.now(UTC),
         "shard": shard,
         "grid_fingerprint": grid_fingerprint,
+        "query_learner": cfg.get("query_learner"),
     }
     curves = []
     for c, point in enumerate(result.curve):

@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from algrid.results import DIMENSIONS, SUMMARY_METRICS
+from algrid.results import DIMENSIONS, OPTIONAL_DIMENSIONS, SUMMARY_METRICS
 from algrid.store import owners, writer
 from algrid.store.core import Store
 from algrid.store.integrity import checksum_problems, summary_mismatches
@@ -208,12 +208,20 @@ def _codes_in(grid, runs: pa.Table) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Each stored row's dimension values as this grid's dictionary codes; valid = every value known to the grid."""
     valid = np.ones(runs.num_rows, dtype=bool)
     codes: dict[str, np.ndarray] = {}
-    for d in DIMENSIONS:
-        lookup = {str(v): i for i, v in enumerate(grid.values[d])}
-        col = runs.column(d).cast(pa.string()).combine_chunks().dictionary_encode()
+    optional = [d for d in OPTIONAL_DIMENSIONS if d in runs.column_names]
+    for d in (*DIMENSIONS, *optional):
+        col = runs.column(d).cast(pa.string()).combine_chunks()
+        unset = col.is_null().to_numpy(zero_copy_only=False) if d in OPTIONAL_DIMENSIONS else None
+        if d not in grid.values:  # an optional dimension this grid never sets: only unset rows belong to it
+            valid &= unset
+            continue
+        lookup = {str(v): i for i, v in enumerate(grid.values[d]) if v is not None}
+        col = col.dictionary_encode()
         dict_codes = np.array([lookup.get(v, -1) for v in col.dictionary.to_pylist()], dtype=np.int64)
         idx = col.indices.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
         c = dict_codes[idx] if len(dict_codes) else np.full(runs.num_rows, -1, dtype=np.int64)
+        if unset is not None:  # null = "not set", a value of the grid's list like any other
+            c = np.where(unset, grid.values[d].index(None) if None in grid.values[d] else -1, c)
         valid &= c >= 0
         codes[d] = np.where(c >= 0, c, 0).astype(np.int32)
     return codes, valid

@@ -1,6 +1,6 @@
 """Registry of (strategy, implementation) pairs: the built-in implementations plus what plugins register.
 
-Each built-in implementation module (native, modal, smalltext, skactiveml) exposes ``STRATEGIES:
+Each built-in implementation module (native, modal, smalltext, skactiveml, alipy, libact) exposes ``STRATEGIES:
 list[StrategySpec]``. Modules are imported on first use; they must not import their third-party library at module
 import time. Plugins add pairs and implementations through :func:`algrid.register_strategy` and
 :func:`algrid.register_implementation` (see docs/plugins.md), which call :func:`add_strategy` /
@@ -15,7 +15,7 @@ from functools import lru_cache
 from algrid.strategies.base import QueryContext, StrategySpec
 
 #: The implementations algrid ships (their names cannot be taken by a plugin).
-IMPLEMENTATIONS: tuple[str, ...] = ("native", "modal", "smalltext", "skactiveml")
+IMPLEMENTATIONS: tuple[str, ...] = ("native", "modal", "smalltext", "skactiveml", "alipy", "libact")
 #: Implementations added at run time: name -> (distribution whose version is reported, description).
 _EXTRA_IMPLEMENTATIONS: dict[str, tuple[str, str]] = {}
 
