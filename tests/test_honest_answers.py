@@ -11,7 +11,9 @@ from pathlib import Path
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
-from analysis_fixtures import DATASETS, cli, cli_json, missing_store, simple_store, structured_store
+from helpers import invoke as cli
+from helpers import invoke_json as cli_json
+from helpers.analysis_stores import DATASETS, missing_store, simple_store, structured_store
 
 from algrid.analysis import impact, open_store
 from algrid.analysis.synthetic import write_synthetic_store

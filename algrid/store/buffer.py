@@ -9,17 +9,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
 from algrid.results import ExperimentResult
 from algrid.store import writer
-from algrid.store.reader import KINDS
+from algrid.store.reader import KINDS, StoreLike
 from algrid.store.schema import result_rows, rows_to_table
-
-if TYPE_CHECKING:
-    from algrid.store.core import Store
 
 
 class StoreWriter:
@@ -31,7 +27,7 @@ class StoreWriter:
 
     def __init__(
         self,
-        store: Store,
+        store: StoreLike,
         *,
         shard: str | None = None,
         grid_fingerprint: str | None = None,

@@ -16,15 +16,11 @@ rules (SLURM ignored timeouts), so a resubmitted shard could disagree with what 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.dataset as pads
 
-from algrid.store.reader import part_id_of, part_path, read_parts
-
-if TYPE_CHECKING:
-    from algrid.store.core import Store
+from algrid.store.reader import StoreLike, part_id_of, part_path, read_parts
 
 #: Which row wins if an exp_key is stored more than once (lower is better).
 STATUS_RANK: dict[str, int] = {"ok": 0, "timeout": 1, "failed": 2}
@@ -45,13 +41,13 @@ def best_status(keys: Iterable[str], statuses: Iterable[str]) -> dict[str, str]:
     return out
 
 
-def stored_statuses(store: Store) -> dict[str, str]:
+def stored_statuses(store: StoreLike) -> dict[str, str]:
     """exp_key -> best status of every committed experiment."""
     t = store.read("runs", ["exp_key", "status"])
     return best_status(t["exp_key"].to_pylist(), t["status"].cast(pa.string()).to_pylist())
 
 
-def done_keys(store: Store, retry_failed: bool = False) -> set[str]:
+def done_keys(store: StoreLike, retry_failed: bool = False) -> set[str]:
     """exp_keys that need no run under the rule."""
     return {k for k, s in stored_statuses(store).items() if is_done(s, retry_failed)}
 
@@ -63,7 +59,7 @@ class DoneTracker:
     a moment ago is neither run nor stored twice. ``interest`` limits memory to the keys a runner cares about.
     """
 
-    def __init__(self, store: Store, interest: Iterable[str] | None = None):
+    def __init__(self, store: StoreLike, interest: Iterable[str] | None = None):
         self.store = store
         self.interest = None if interest is None else pa.array(sorted(set(interest)), pa.string())
         self._parts: dict[str, list[tuple[str, str]]] = {}

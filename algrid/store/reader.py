@@ -17,7 +17,7 @@ import re
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pyarrow as pa
 import pyarrow.dataset as pads
@@ -261,3 +261,13 @@ def read_tolerant(
         elif why != "missing":
             skipped[f"{p.parent.name}/{p.name}"] = why
     return read_parts(readable, kind, columns), skipped
+
+
+class StoreLike(Protocol):
+    """What the done-set and the commit buffer need of a store (a Protocol, so they sit below ``store.core``)."""
+
+    root: Path
+
+    def read(self, kind: str, columns: list[str] | None = None) -> Any: ...
+
+    def snapshot(self) -> Any: ...
