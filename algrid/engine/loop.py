@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 import time
 import warnings
 from collections.abc import Callable
@@ -342,14 +343,29 @@ def _resolve_cache(cache: ModelCache | bool | None) -> ModelCache | None:
 
 
 _THREADPOOLS: ThreadpoolController | None = None
+_MODULES_SEEN = -1  # len(sys.modules) when the controller was built
+
+
+def _load_native_pools() -> None:
+    """Load the BLAS and OpenMP runtimes learners use, so that the controller sees (and limits) them.
+
+    Why: threadpoolctl only limits libraries already loaded. In a fresh process whose first call is
+    run_experiment, SciPy (its own OpenBLAS, not NumPy's) and scikit-learn's OpenMP runtime are imported inside the
+    loop, after the limit was set, and kept their default thread counts for the whole process.
+    """
+    import scipy.linalg  # noqa: F401 - SciPy's OpenBLAS
+    from sklearn.utils import _openmp_helpers  # noqa: F401 - scikit-learn's OpenMP runtime
 
 
 def _one_thread():
     """Limit BLAS/OpenMP pools to one thread. The controller (a scan of every loaded library, ~2 ms) is built once
-    per process, not per experiment."""
-    global _THREADPOOLS
+    per process and again only when modules were imported since (they may have loaded another runtime)."""
+    global _THREADPOOLS, _MODULES_SEEN
     if _THREADPOOLS is None:
+        _load_native_pools()
+    if _THREADPOOLS is None or len(sys.modules) != _MODULES_SEEN:
         _THREADPOOLS = ThreadpoolController()
+        _MODULES_SEEN = len(sys.modules)
     return _THREADPOOLS.limit(limits=1)
 
 
