@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PROBE = r"""
 import json, sys
 import threadpoolctl
-import algrid.experiment as ex
+import algrid.engine.loop as ex
 assert "scipy" not in sys.modules and "sklearn" not in sys.modules, "the probe must start before SciPy loads"
 seen = []
 make = ex.make_al_learner

@@ -22,7 +22,7 @@ import numpy as np
 
 def export(grid_path: Path, out: Path, starts: int | None = None) -> dict:
     from algrid.datasets import PREPROCESSING_VERSION, load_dataset
-    from algrid.experiment import (
+    from algrid.engine.loop import (
         _int_seed,
         initial_pool,
         pool_order,
