@@ -72,6 +72,16 @@ __all__ = [
 ]
 
 
+class CycleLimitExceeded(Exception):
+    """A query cycle took longer than the grid's ``cycle_limit_s``: the run ends as ``timeout`` (prior study)."""
+
+    def __init__(self, cycle: int, seconds: float, limit: float):
+        super().__init__(
+            f"cycle_limit: cycle {cycle} took {seconds:.3g} s > cycle_limit_s {limit:g}; "
+            f"stopped after {cycle - 1} cycles"
+        )
+
+
 class StrategyError(RuntimeError):
     """A strategy broke a selection invariant (size, duplicates, out of range, labelled or test rows)."""
 
@@ -385,7 +395,8 @@ def run_experiment(
 
     Curve row c describes the model fitted on the labelled set after cycle c: ``fit_s`` is its fit plus the test
     prediction, ``query_s`` the time to choose ``selected[c]`` (pool probabilities + strategy; for cycle 0 the
-    start-set draw). TimeoutError propagates so that runners can enforce limits.
+    start-set draw). TimeoutError propagates so that runners can enforce limits. A query cycle (query + fit) longer
+    than ``settings["cycle_limit_s"]`` (wall seconds) ends the run as ``timeout`` with the cycles before it.
     """
     config = {d: config[d] for d in DIMENSIONS}
     if settings.get("learners"):  # a grid's `learners:` definitions, known in every worker process
@@ -410,6 +421,9 @@ def run_experiment(
             _loop(config, settings, _resolve_cache(cache), result, on_cycle)
     except TimeoutError:
         raise
+    except CycleLimitExceeded as exc:  # the cycles finished within the limit are kept
+        result.status = "timeout"
+        result.error = str(exc)
     except Exception as exc:  # noqa: BLE001 - a failing strategy/learner must not stop the shard
         result.status = "failed"
         result.error = f"{type(exc).__name__}: {exc}"
@@ -433,6 +447,7 @@ def _loop(
     dataset, split, learner = str(config["dataset"]), int(config["split"]), str(config["learner"])
     batch_size, seed = int(config["batch_size"]), int(config["seed"])
     test_size = float(settings["test_size"])
+    cycle_limit = float(settings.get("cycle_limit_s") or 0.0)  # 0 = no limit
     preprocessing = settings.get("preprocessing") or PREPROCESSING_VERSION
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
@@ -538,7 +553,10 @@ def _loop(
         labeled_ids = np.flatnonzero(is_labeled).astype(np.int64, copy=False)
         t0 = time.perf_counter()
         entry = state.fit_eval(labeled_ids)
-        result.curve.append(_cycle_row(len(labeled_ids), entry.metrics, time.perf_counter() - t0, query_s))
+        fit_s = time.perf_counter() - t0
+        if cycle_limit and query_s + fit_s > cycle_limit:
+            raise CycleLimitExceeded(cycle, query_s + fit_s, cycle_limit)
+        result.curve.append(_cycle_row(len(labeled_ids), entry.metrics, fit_s, query_s))
         result.selected.append(new_ids.tolist())
         result.cycles_done = cycle
         if on_cycle is not None:
