@@ -135,12 +135,22 @@ class Calibration:
             return self.strategies[pair], True
         return self.default_strategy, False
 
-    def query_s(self, pair: str, pool: np.ndarray, batch: np.ndarray, d: float, k: float) -> np.ndarray:
+    def query_s(
+        self,
+        pair: str,
+        pool: np.ndarray,
+        batch: np.ndarray,
+        d: float,
+        k: float,
+        labeled: np.ndarray | None = None,
+    ) -> np.ndarray:
         """CPU seconds of the strategy's own scoring (without model fits/predictions it makes)."""
         law, _ = self.strategy(pair)
         pool = np.maximum(np.asarray(pool, dtype=np.float64), 1.0)
         if law.get("pool_max"):  # the implementation scores a sub-sample of at most pool_max rows
             pool = np.minimum(pool, float(law["pool_max"]))
+        if law.get("labeled_in_pool") and labeled is not None:  # it also works on every labelled row
+            pool = pool + np.asarray(labeled, dtype=np.float64)
         batch = np.maximum(np.asarray(batch, dtype=np.float64), 1.0)
         return law["a"] + law["b"] * pool ** law["p"] * batch ** law["batch"] * d ** law["d"] * k ** law.get(
             "k", 0.0
@@ -285,21 +295,20 @@ def _learner_cost(
     )
 
 
-def _pair_cost(cal: Calibration, pair: str, shape: _Shape, pool: np.ndarray, batch: np.ndarray) -> float:
-    if not len(pool):
-        return 0.0
-    return float(cal.query_s(pair, pool, batch, float(shape.features), float(shape.classes)).sum())
+def _pair_cost(
+    cal: Calibration, pair: str, shape: _Shape, pool: np.ndarray, batch: np.ndarray, labeled: np.ndarray
+) -> float:
+    return float(_pair_cycles(cal, pair, shape, pool, batch, labeled).sum())
 
 
 def _pair_cycles(
-    cal: Calibration, pair: str, shape: _Shape, pool: np.ndarray, batch: np.ndarray
+    cal: Calibration, pair: str, shape: _Shape, pool: np.ndarray, batch: np.ndarray, labeled: np.ndarray
 ) -> np.ndarray:
-    """The strategy's own scoring per query cycle (the terms _pair_cost sums)."""
+    """The strategy's own scoring per query cycle (``labeled``: labelled rows at each query)."""
     if not len(pool):
         return np.zeros(0)
-    return np.asarray(
-        cal.query_s(pair, pool, batch, float(shape.features), float(shape.classes)), dtype=float
-    )
+    d, k = float(shape.features), float(shape.classes)
+    return np.asarray(cal.query_s(pair, pool, batch, d, k, labeled=labeled[: len(pool)]), dtype=float)
 
 
 def cycle_limited_seconds(
@@ -398,9 +407,9 @@ def _per_setting(grid: Grid, cal: Calibration, cycle_limit_s: float | None = Non
                 start = _start_size(pool_spec, shape)
                 for batch in v["batch_size"]:
                     n, pool, bs = _schedule(shape, start, int(batch), cycles, budget)
-                    own = {p: _pair_cost(cal, p, shape, pool, bs) for p in pairs}
+                    own = {p: _pair_cost(cal, p, shape, pool, bs, n) for p in pairs}
                     own_cycles = (
-                        {p: _pair_cycles(cal, p, shape, pool, bs) for p in pairs} if cycle_limit_s else {}
+                        {p: _pair_cycles(cal, p, shape, pool, bs, n) for p in pairs} if cycle_limit_s else {}
                     )
                     for learner in v["learner"]:
                         lc = _learner_cost(cal, learner, shape, n, pool)
@@ -438,7 +447,7 @@ def experiment_costs(
             shape = shapes.get(key[0]) or shapes.setdefault(key[0], _shape(key[0], test_size))
             n, pool, bs = _schedule(shape, _start_size(key[1], shape), key[2], cycles, budget)
             lc = _learner_cost(cal, key[3], shape, n, pool)
-            own = _pair_cost(cal, pair, shape, pool, bs)
+            own = _pair_cost(cal, pair, shape, pool, bs, n)
             memo[key] = min(experiment_cpu_seconds(cal, lc, pair, own, key[3], 1, True), limit)
         out.append(memo[key])
     return out
@@ -589,7 +598,7 @@ def calibrate_from_store(store_dir: str | Path, base: Calibration | None = None)
                 shape, _start_size(row.initial_pool, shape), int(row.batch_size), cycles, budget
             )
             lc = _learner_cost(base, row.learner, shape, n, pool)
-            own = _pair_cost(base, row.pair, shape, pool, bs)
+            own = _pair_cost(base, row.pair, shape, pool, bs, n)
             unscaled = Calibration(
                 base.learners,
                 base.strategies,
