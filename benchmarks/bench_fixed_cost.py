@@ -61,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--baseline-path", default=None)
     ap.add_argument("--out", default=str(HERE / "results" / "fixed-cost.json"))
     args = ap.parse_args(argv)
+    args.out = str(Path(args.out).resolve())
     import pyarrow.parquet as pq
 
     sides = {"this": str(ROOT)}
@@ -69,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     meter = TreeMeter()
     rows: dict[str, dict] = {s: {} for s in sides}
     with tempfile.TemporaryDirectory(prefix="algrid-fixed-") as tmp:
+        os.chdir(tmp)  # `python -m algrid` puts the working directory before PYTHONPATH: no checkout here
         grid = Path(tmp) / "fixed.yaml"
         grid.write_text(yaml.safe_dump(GRID, sort_keys=False))
         for rep in range(args.reps):

@@ -143,9 +143,9 @@ def markdown(res: dict) -> str:
     ]
     for p in res["peers"].values():
         pl = p["agreement"]["per_learner"]
-        cell = lambda lr: f"{pl[lr]['identical_curves']}/{pl[lr]['compared']}" if lr in pl else "-"  # noqa: E731
+        cells = [f"{pl[lr]['identical_curves']}/{pl[lr]['compared']}" if lr in pl else "-" for lr in ("rf", "lr")]
         pairs = ", ".join(f"{x:.2f}" for x in p["pair_ratios_cpu"])
         lines.append(
-            f"| {p['what']} | {p['median_cpu_s']:.1f} | **{p['ratio_cpu']:.2f}x** ({pairs}) | {cell('rf')} | {cell('lr')} |"
+            f"| {p['what']} | {p['median_cpu_s']:.1f} | **{p['ratio_cpu']:.2f}x** ({pairs}) | {cells[0]} | {cells[1]} |"
         )
     return "\n".join(lines)
