@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
                           f"experiments {exp_cpu:.2f}, fixed {m['cpu_s'] - exp_cpu:.2f}; finished store "
                           f"{again['cpu_s']:.2f} CPU-s", file=sys.stderr, flush=True)  # fmt: skip
     for side in rows.values():
-        for n, r in side.items():
+        for r in side.values():
             r["median_fixed_cpu_s"] = statistics.median(r["fixed_cpu_s"])
             r["per_experiment_cpu_s"] = r["median_fixed_cpu_s"] / max(r["ran"], 1)
             r["median_finished_store_cpu_s"] = statistics.median(r["finished_store_cpu_s"])
