@@ -111,8 +111,11 @@ def run_peers(work: Path, reps: int, starts: int, batches: list[int] | None = No
         "batches": batches or "all",
         "reps": reps,
         "jobs": jobs,
-        "algrid": {"median_cpu_s": med(a_cpu), "median_wall_s": med(x["wall_s"] for x in sides["algrid"]),
-                   "runs": sides["algrid"]},  # fmt: skip
+        "algrid": {
+            "median_cpu_s": med(a_cpu),
+            "median_wall_s": med(x["wall_s"] for x in sides["algrid"]),
+            "runs": sides["algrid"],
+        },  # fmt: skip
         "peers": {},
     }
     for script, what in PEERS.items():
@@ -143,7 +146,9 @@ def markdown(res: dict) -> str:
     ]
     for p in res["peers"].values():
         pl = p["agreement"]["per_learner"]
-        cells = [f"{pl[lr]['identical_curves']}/{pl[lr]['compared']}" if lr in pl else "-" for lr in ("rf", "lr")]
+        cells = [
+            f"{pl[lr]['identical_curves']}/{pl[lr]['compared']}" if lr in pl else "-" for lr in ("rf", "lr")
+        ]
         pairs = ", ".join(f"{x:.2f}" for x in p["pair_ratios_cpu"])
         lines.append(
             f"| {p['what']} | {p['median_cpu_s']:.1f} | **{p['ratio_cpu']:.2f}x** ({pairs}) | {cells[0]} | {cells[1]} |"

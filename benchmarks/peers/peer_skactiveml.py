@@ -34,8 +34,13 @@ def run_one(exp: dict, d: dict, X: np.ndarray, y: np.ndarray) -> dict:
         y_train[position[r]] = y[r]
     classes = np.arange(d["classes"])
     method = {"margin": "margin_sampling", "entropy": "entropy"}.get(exp["strategy"])
-    qs = UncertaintySampling(method=method, missing_label=MISSING, random_state=exp["learner_seed"]) if method else None
+    qs = (
+        UncertaintySampling(method=method, missing_label=MISSING, random_state=exp["learner_seed"])
+        if method
+        else None
+    )
     acc, f1 = [], []
+    clf = None  # fitted at the end of cycle 0, queried from cycle 1 on
     for cycle in range(exp["cycles"] + 1):
         if cycle:
             cand = np.asarray([position[int(r)] for r in order if y_train[position[int(r)]] == MISSING])

@@ -21,6 +21,7 @@ def run_one(exp: dict, d: dict, X: np.ndarray, y: np.ndarray) -> dict:
     taken = set(labeled.tolist())
     pool = np.asarray([i for i in d["pool_order"] if i not in taken])
     acc, f1 = [], []
+    model = None  # fitted at the end of cycle 0, queried from cycle 1 on
     for cycle in range(exp["cycles"] + 1):
         if cycle:
             if len(pool) == 0:
