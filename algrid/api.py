@@ -61,10 +61,8 @@ def run(
 
     plugin_registry.export_for_children()  # the grid's own `plugins:` reach the workers too
     shard_t = parse_shard(shard)
-    if backend == "local" and not in_process:
-        from algrid.execute.zygote import prestart
-
-        prestart()  # the workers' imports overlap the runner's own set-up from here on
+    # No worker yet: run_shard starts the zygote once it knows there is something to run (a finished store or shard
+    # then costs no worker imports at all).
     n_jobs = available_cpus() if jobs is None else int(jobs)
     if backend == "dask":
         from algrid.cluster.dask import run_dask

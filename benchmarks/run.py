@@ -1,6 +1,7 @@
 """algrid's performance benchmark (issue 8): throughput, the prior-study baseline, overhead, scaling, cache.
 
     python benchmarks/run.py [--quick] [--reps 3] [--out FILE]
+    python benchmarks/run.py --peers [--peer-starts 3] [--reps 3]   # peer baselines (benchmarks/peers/)
 
 Measures, each as the median of ``--reps`` runs where it is a timing, on work groups of the fixed benchmark grid
 ``benchmarks/grids/bench.yaml`` (a work group = one dataset, learner, batch size and start set with every strategy
@@ -581,6 +582,29 @@ def impl_cache_only(args: argparse.Namespace, argv: list[str] | None) -> int:
     return 0
 
 
+def peers_only(args: argparse.Namespace, argv: list[str] | None) -> int:
+    """algrid against the peer baselines (benchmarks/peers/), written to results/peers.json and printed."""
+    sys.path.insert(0, str(HERE / "peers"))
+    import bench as peers  # noqa: PLC0415
+
+    res: dict[str, Any] = {
+        "command": "python benchmarks/run.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "load_before": [round(x, 2) for x in os.getloadavg()],
+        "machine": machine_info(),
+    }
+    with tempfile.TemporaryDirectory(prefix="algrid-peers-") as tmp:
+        res.update(peers.run_peers(
+                Path(tmp), args.reps, args.peer_starts, [int(b) for b in args.peer_batches.split(",") if b]
+            ))
+    res["load_after"] = [round(x, 2) for x in os.getloadavg()]
+    out = Path(args.out) if args.out else HERE / "results" / "peers.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(res, indent=1, default=float) + "\n")
+    print(peers.markdown(res))
+    log(f"wrote {out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument(
@@ -603,6 +627,18 @@ def main(argv: list[str] | None = None) -> int:
         "--quick-pairs", action="store_true", help="the 6 quick strategy pairs even without --quick"
     )
     ap.add_argument(
+        "--peers",
+        action="store_true",
+        help="only the peer baselines (issue 19): algrid --jobs 2 against four scripts on stock libraries, "
+        "interleaved, on benchmarks/grids/peers.yaml",
+    )
+    ap.add_argument(
+        "--peer-starts", type=int, default=3, help="start sets of the peer grid to run (3 = all 216 experiments)"
+    )
+    ap.add_argument(
+        "--peer-batches", default="", help="comma list: only these batch sizes of the peer grid (default both)"
+    )
+    ap.add_argument(
         "--impl-cache-only",
         action="store_true",
         help="only the cache measurement on whole rf work groups (breast_cancer, vehicle; --quick: breast_cancer) "
@@ -612,6 +648,8 @@ def main(argv: list[str] | None = None) -> int:
     warnings.simplefilter("ignore")
     if args.impl_cache_only:
         return impl_cache_only(args, argv)
+    if args.peers:
+        return peers_only(args, argv)
     skip = set(filter(None, args.skip.split(",")))
     args.scaling_grid = args.scaling_grid or ("subset" if args.quick else "full")
     mode = "quick" if args.quick else "full"

@@ -219,3 +219,40 @@ def test_costs_are_capped_by_the_timeout():
     assert data["capped_by_timeout"]["experiments"] == len(grid)
     assert data["cpu_hours"] == pytest.approx(len(grid) * 0.001 / 3600)
     assert estimate_grid(grid_from_dict(_doc()))["capped_by_timeout"]["experiments"] == 0
+
+
+def test_cycle_limit_ends_projected_runs_at_the_first_cycle_over_it(tmp_path):
+    """--cycle-limit: each run costs at most its cycles under the limit plus the limit once (then timeout)."""
+    path = _write(tmp_path, _doc())
+    free = json.loads(CliRunner().invoke(main, ["grid", "estimate", str(path), "--json"]).output)
+    assert free["cycle_limit_s"] is None and free["capped_by_cycle_limit"]["experiments"] == 0
+    huge = json.loads(
+        CliRunner().invoke(main, ["grid", "estimate", str(path), "--json", "--cycle-limit", "1e9"]).output
+    )
+    assert huge["cpu_hours"] == pytest.approx(free["cpu_hours"], rel=1e-9)  # no cycle reaches it
+    tiny = json.loads(
+        CliRunner().invoke(main, ["grid", "estimate", str(path), "--json", "--cycle-limit", "1e-6"]).output
+    )
+    assert tiny["cycle_limit_s"] == 1e-6
+    assert tiny["capped_by_cycle_limit"]["experiments"] == tiny["experiments"] == free["experiments"]
+    assert tiny["cpu_hours"] < free["cpu_hours"] / 5  # only the shared start-set fits and the limit remain
+    # the grid's own cycle_limit_s is the default, and it shows in the text output
+    capped = _write(tmp_path, {**_doc(), "cycle_limit_s": 1e-6}, "capped.yaml")
+    data = estimate_grid(load_grid(capped))
+    assert data["cpu_hours"] == pytest.approx(tiny["cpu_hours"], rel=1e-9)
+    text = CliRunner().invoke(main, ["grid", "estimate", str(capped)]).output
+    assert "cycle limit 1e-06 s" in text
+    bad = CliRunner().invoke(main, ["grid", "estimate", str(path), "--cycle-limit", "0"])
+    assert bad.exit_code == 2 and "--cycle-limit" in bad.output
+
+
+def test_a_pool_cap_bounds_a_sub_sampling_strategy_cost():
+    """A law with pool_max (scikit-activeml's QUIRE scores <= 500 candidates) stops growing with the pool."""
+    cal = load_calibration()
+    law, calibrated = cal.strategy("quire@skactiveml")
+    assert calibrated and law["pool_max"] == 500 and law["labeled_in_pool"]
+    pools = [500.0, 5000.0, 50000.0]
+    costs = cal.query_s("quire@skactiveml", pools, [10.0] * 3, 10.0, 3.0, labeled=[20.0] * 3)
+    assert costs[0] == costs[1] == costs[2]
+    more_labelled = cal.query_s("quire@skactiveml", [5000.0], [10.0], 10.0, 3.0, labeled=[2000.0])
+    assert more_labelled[0] > costs[1]

@@ -237,12 +237,23 @@ def cpu_time(hours: float) -> str:
     help="Cost-model JSON (default: the shipped one), or a result store directory to re-scale it from.",
 )
 @click.option("--top", type=click.IntRange(min=1), default=15, help="Rows per breakdown in the table output.")
-def estimate(grid_file: str, as_json: bool, calibration: str | None, top: int) -> None:
+@click.option(
+    "--cycle-limit",
+    "cycle_limit",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    metavar="SECONDS",
+    help="Per-cycle time cap: a run ends (as timeout) at its first query cycle longer than this "
+    "(default: the grid's cycle_limit_s, if any).",
+)
+def estimate(
+    grid_file: str, as_json: bool, calibration: str | None, top: int, cycle_limit: float | None
+) -> None:
     """Projected CPU hours of a grid, per dataset, learner and strategy, from measured per-cycle costs."""
     from algrid.cost.estimate import estimate_grid, load_calibration
 
     g = _grid(grid_file)
-    data = estimate_grid(g, load_calibration(calibration))
+    data = estimate_grid(g, load_calibration(calibration), cycle_limit_s=cycle_limit)
     if as_json:
         _emit_json(data)
         return
@@ -252,6 +263,11 @@ def estimate(grid_file: str, as_json: bool, calibration: str | None, top: int) -
     per_exp = data["cpu_minutes_per_experiment"] / 60.0
     click.echo(f"cpu time    {cpu_time(total)}  ({total:,.4g} cpu hours; {cpu_time(per_exp)} per experiment)")
     click.echo(f"calibration {data['calibration']['source']}")
+    if data["cycle_limit_s"]:
+        click.echo(
+            f"cycle limit {data['cycle_limit_s']:g} s: {data['capped_by_cycle_limit']['experiments']:,} "
+            "experiments stop early (timeout)"
+        )
     for key in ("per_dataset", "per_learner", "per_strategy", "per_implementation", "per_batch_size"):
         rows = list(data[key].items())
         click.echo(f"{key.removeprefix('per_')}:")

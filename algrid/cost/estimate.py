@@ -135,10 +135,22 @@ class Calibration:
             return self.strategies[pair], True
         return self.default_strategy, False
 
-    def query_s(self, pair: str, pool: np.ndarray, batch: np.ndarray, d: float, k: float) -> np.ndarray:
+    def query_s(
+        self,
+        pair: str,
+        pool: np.ndarray,
+        batch: np.ndarray,
+        d: float,
+        k: float,
+        labeled: np.ndarray | None = None,
+    ) -> np.ndarray:
         """CPU seconds of the strategy's own scoring (without model fits/predictions it makes)."""
         law, _ = self.strategy(pair)
         pool = np.maximum(np.asarray(pool, dtype=np.float64), 1.0)
+        if law.get("pool_max"):  # the implementation scores a sub-sample of at most pool_max rows
+            pool = np.minimum(pool, float(law["pool_max"]))
+        if law.get("labeled_in_pool") and labeled is not None:  # it also works on every labelled row
+            pool = pool + np.asarray(labeled, dtype=np.float64)
         batch = np.maximum(np.asarray(batch, dtype=np.float64), 1.0)
         return law["a"] + law["b"] * pool ** law["p"] * batch ** law["batch"] * d ** law["d"] * k ** law.get(
             "k", 0.0
@@ -239,6 +251,11 @@ class _LearnerCost:
     work: float  # sum over queries of (fit on the labelled set + pool prediction): one unit of learner_work
     n_cycles: int
     classes: int
+    # per query cycle 1..C (what a per-cycle time limit sees): fit + test prediction of the new model, the previous
+    # model's pool prediction (cycle 1's is the shared cycle-0 one, counted with the group), one learner_work unit
+    cycle_fits: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    cycle_proba: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    cycle_work: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 def _scaled_from_lr(laws: dict[str, Any], name: str) -> dict[str, Any] | None:
@@ -272,13 +289,59 @@ def _learner_cost(
         work=float(work.sum()),
         n_cycles=len(n),
         classes=shape.classes,
+        cycle_fits=np.asarray(fits[1:], dtype=np.float64),
+        cycle_proba=np.r_[0.0, proba[1:]] if len(proba) else np.zeros(0),
+        cycle_work=np.asarray(work, dtype=np.float64),
     )
 
 
-def _pair_cost(cal: Calibration, pair: str, shape: _Shape, pool: np.ndarray, batch: np.ndarray) -> float:
+def _pair_cost(
+    cal: Calibration, pair: str, shape: _Shape, pool: np.ndarray, batch: np.ndarray, labeled: np.ndarray
+) -> float:
+    return float(_pair_cycles(cal, pair, shape, pool, batch, labeled).sum())
+
+
+def _pair_cycles(
+    cal: Calibration, pair: str, shape: _Shape, pool: np.ndarray, batch: np.ndarray, labeled: np.ndarray
+) -> np.ndarray:
+    """The strategy's own scoring per query cycle (``labeled``: labelled rows at each query)."""
     if not len(pool):
-        return 0.0
-    return float(cal.query_s(pair, pool, batch, float(shape.features), float(shape.classes)).sum())
+        return np.zeros(0)
+    d, k = float(shape.features), float(shape.classes)
+    return np.asarray(cal.query_s(pair, pool, batch, d, k, labeled=labeled[: len(pool)]), dtype=float)
+
+
+def cycle_limited_seconds(
+    cal: Calibration,
+    learner_cost: _LearnerCost,
+    pair: str,
+    own_cycles: np.ndarray,
+    learner: str,
+    group_size: int,
+    group_proba: bool,
+    cycle_limit_s: float,
+) -> tuple[float, bool]:
+    """(CPU seconds, stopped?) of one experiment when a query cycle over ``cycle_limit_s`` ends the run.
+
+    As the runner does: cycles run until the first one whose projected time exceeds the limit; that cycle costs
+    the limit (it is stopped there) and the run ends as ``timeout``. Cycle 0 (the start set) is not limited.
+    """
+    law, _ = cal.strategy(pair)
+    factor = cal.scale * cal.learner_scale.get(learner, 1.0) * cal.strategy_scale.get(pair, 1.0)
+    lc = learner_cost
+    work = float(law.get("learner_work", 0.0)) * (lc.classes / 2.0) ** float(law.get("learner_work_k", 0.0))
+    per_cycle = lc.cycle_fits + own_cycles + work * lc.cycle_work + cal.overhead.get("per_cycle", 0.0)
+    if _needs_proba(pair, cal):
+        per_cycle = per_cycle + lc.cycle_proba
+    per_cycle = per_cycle * factor
+    shared = lc.cycle0 + (lc.proba0 if group_proba else 0.0)
+    fixed = shared / group_size + cal.overhead.get("per_cycle", 0.0) + cal.overhead.get("per_experiment", 0.0)
+    fixed *= factor
+    over = np.flatnonzero(per_cycle > cycle_limit_s)
+    if not len(over):
+        return fixed + float(per_cycle.sum()), False
+    first = int(over[0])
+    return fixed + float(per_cycle[:first].sum()) + cycle_limit_s, True
 
 
 def _needs_proba(pair: str, cal: Calibration) -> bool:
@@ -320,10 +383,11 @@ def experiment_cpu_seconds(
 # ---------------------------------------------------------------------------------------------- whole grids
 
 
-def _per_setting(grid: Grid, cal: Calibration):
-    """Yield (dataset, learner, batch_size, pair, experiments, cpu_seconds_each, capped) per distinct setting.
+def _per_setting(grid: Grid, cal: Calibration, cycle_limit_s: float | None = None):
+    """Yield (dataset, learner, batch_size, pair, experiments, cpu_seconds_each, capped, cycle_limited) per setting.
 
     An experiment cannot cost more than the grid's ``timeout_s`` (the runner kills it then): costs are capped.
+    With ``cycle_limit_s`` a run also ends at its first query cycle longer than that (see cycle_limited_seconds).
     """
     settings = grid.settings
     limit = float(settings.get("timeout_s") or math.inf)
@@ -343,14 +407,23 @@ def _per_setting(grid: Grid, cal: Calibration):
                 start = _start_size(pool_spec, shape)
                 for batch in v["batch_size"]:
                     n, pool, bs = _schedule(shape, start, int(batch), cycles, budget)
-                    own = {p: _pair_cost(cal, p, shape, pool, bs) for p in pairs}
+                    own = {p: _pair_cost(cal, p, shape, pool, bs, n) for p in pairs}
+                    own_cycles = (
+                        {p: _pair_cycles(cal, p, shape, pool, bs, n) for p in pairs} if cycle_limit_s else {}
+                    )
                     for learner in v["learner"]:
                         lc = _learner_cost(cal, learner, shape, n, pool)
                         for p in pairs:
-                            each = experiment_cpu_seconds(
-                                cal, lc, p, own[p], learner, group_size, group_proba
-                            )
-                            yield ds, learner, int(batch), p, repeat, min(each, limit), each > limit
+                            stopped = False
+                            if cycle_limit_s:
+                                each, stopped = cycle_limited_seconds(
+                                    cal, lc, p, own_cycles[p], learner, group_size, group_proba, cycle_limit_s
+                                )
+                            else:
+                                each = experiment_cpu_seconds(
+                                    cal, lc, p, own[p], learner, group_size, group_proba
+                                )
+                            yield ds, learner, int(batch), p, repeat, min(each, limit), each > limit, stopped
 
 
 def experiment_costs(
@@ -374,18 +447,25 @@ def experiment_costs(
             shape = shapes.get(key[0]) or shapes.setdefault(key[0], _shape(key[0], test_size))
             n, pool, bs = _schedule(shape, _start_size(key[1], shape), key[2], cycles, budget)
             lc = _learner_cost(cal, key[3], shape, n, pool)
-            own = _pair_cost(cal, pair, shape, pool, bs)
+            own = _pair_cost(cal, pair, shape, pool, bs, n)
             memo[key] = min(experiment_cpu_seconds(cal, lc, pair, own, key[3], 1, True), limit)
         out.append(memo[key])
     return out
 
 
-def estimate_grid(grid: Grid, cal: Calibration | None = None) -> dict[str, Any]:
+def estimate_grid(
+    grid: Grid, cal: Calibration | None = None, cycle_limit_s: float | None = None
+) -> dict[str, Any]:
     """Projected CPU hours of ``grid``: total and per dataset, learner, strategy, implementation, pair, batch size.
 
-    Every ``per_*`` mapping sums to the total (same experiments, grouped differently).
+    Every ``per_*`` mapping sums to the total (same experiments, grouped differently). ``cycle_limit_s`` (default:
+    the grid's ``cycle_limit_s`` setting) ends a projected run at its first query cycle longer than that, as the
+    runner does; ``capped_by_cycle_limit`` counts those runs.
     """
     cal = cal or load_calibration()
+    if cycle_limit_s is None:
+        cycle_limit_s = grid.settings.get("cycle_limit_s")
+    cycle_limit_s = float(cycle_limit_s) if cycle_limit_s else None
     groups: dict[str, dict[str, list[float]]] = {
         k: defaultdict(lambda: [0, 0.0])
         for k in (
@@ -400,9 +480,12 @@ def estimate_grid(grid: Grid, cal: Calibration | None = None) -> dict[str, Any]:
     total_s, total_n = 0.0, 0
     uncalibrated: set[str] = set()
     capped: dict[str, int] = defaultdict(int)
-    for ds, learner, batch, pair, count, each, over in _per_setting(grid, cal):
+    cycle_capped: dict[str, int] = defaultdict(int)
+    for ds, learner, batch, pair, count, each, over, stopped in _per_setting(grid, cal, cycle_limit_s):
         if over:
             capped[pair] += count
+        if stopped:
+            cycle_capped[pair] += count
         strategy, _, impl = pair.partition("@")
         if pair not in cal.strategies:
             uncalibrated.add(pair)
@@ -439,6 +522,11 @@ def estimate_grid(grid: Grid, cal: Calibration | None = None) -> dict[str, Any]:
         "experiments": int(sum(capped.values())),
         "per_pair": dict(sorted(capped.items())),
     }
+    out["cycle_limit_s"] = cycle_limit_s
+    out["capped_by_cycle_limit"] = {
+        "experiments": int(sum(cycle_capped.values())),
+        "per_pair": dict(sorted(cycle_capped.items())),
+    }
     out["calibration"] = {
         "source": cal.source,
         "cpu": cal.machine.get("cpu"),
@@ -448,7 +536,8 @@ def estimate_grid(grid: Grid, cal: Calibration | None = None) -> dict[str, Any]:
     }
     out["assumptions"] = (
         "one thread per experiment; cycle-0 fit shared per work group (engine cache); other cache hits not "
-        "counted (upper bound); an experiment costs at most timeout_s (the runner kills it); cost laws fitted on "
+        "counted (upper bound); an experiment costs at most timeout_s (the runner kills it) and, with a cycle limit, "
+        "ends at its first query cycle over cycle_limit_s; cost laws fitted on "
         "synthetic data (see docs/performance.md)"
     )
     return out
@@ -509,7 +598,7 @@ def calibrate_from_store(store_dir: str | Path, base: Calibration | None = None)
                 shape, _start_size(row.initial_pool, shape), int(row.batch_size), cycles, budget
             )
             lc = _learner_cost(base, row.learner, shape, n, pool)
-            own = _pair_cost(base, row.pair, shape, pool, bs)
+            own = _pair_cost(base, row.pair, shape, pool, bs, n)
             unscaled = Calibration(
                 base.learners,
                 base.strategies,

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 import time
 import warnings
 from collections.abc import Callable
@@ -69,6 +70,16 @@ __all__ = [
     "strategy_setting",
     "train_test_ids",
 ]
+
+
+class CycleLimitExceeded(Exception):
+    """A query cycle took longer than the grid's ``cycle_limit_s``: the run ends as ``timeout`` (prior study)."""
+
+    def __init__(self, cycle: int, seconds: float, limit: float):
+        super().__init__(
+            f"cycle_limit: cycle {cycle} took {seconds:.3g} s > cycle_limit_s {limit:g}; "
+            f"stopped after {cycle - 1} cycles"
+        )
 
 
 class StrategyError(RuntimeError):
@@ -346,14 +357,29 @@ def _resolve_cache(cache: ModelCache | bool | None) -> ModelCache | None:
 
 
 _THREADPOOLS: ThreadpoolController | None = None
+_MODULES_SEEN = -1  # len(sys.modules) when the controller was built
+
+
+def _load_native_pools() -> None:
+    """Load the BLAS and OpenMP runtimes learners use, so that the controller sees (and limits) them.
+
+    Why: threadpoolctl only limits libraries already loaded. In a fresh process whose first call is
+    run_experiment, SciPy (its own OpenBLAS, not NumPy's) and scikit-learn's OpenMP runtime are imported inside the
+    loop, after the limit was set, and kept their default thread counts for the whole process.
+    """
+    import scipy.linalg  # noqa: F401 - SciPy's OpenBLAS
+    from sklearn.utils import _openmp_helpers  # noqa: F401 - scikit-learn's OpenMP runtime
 
 
 def _one_thread():
     """Limit BLAS/OpenMP pools to one thread. The controller (a scan of every loaded library, ~2 ms) is built once
-    per process, not per experiment."""
-    global _THREADPOOLS
+    per process and again only when modules were imported since (they may have loaded another runtime)."""
+    global _THREADPOOLS, _MODULES_SEEN
     if _THREADPOOLS is None:
+        _load_native_pools()
+    if _THREADPOOLS is None or len(sys.modules) != _MODULES_SEEN:
         _THREADPOOLS = ThreadpoolController()
+        _MODULES_SEEN = len(sys.modules)
     return _THREADPOOLS.limit(limits=1)
 
 
@@ -373,7 +399,8 @@ def run_experiment(
 
     Curve row c describes the model fitted on the labelled set after cycle c: ``fit_s`` is its fit plus the test
     prediction, ``query_s`` the time to choose ``selected[c]`` (pool probabilities + strategy; for cycle 0 the
-    start-set draw). TimeoutError propagates so that runners can enforce limits.
+    start-set draw). TimeoutError propagates so that runners can enforce limits. A query cycle (query + fit) longer
+    than ``settings["cycle_limit_s"]`` (wall seconds) ends the run as ``timeout`` with the cycles before it.
     """
     config = {d: config[d] for d in DIMENSIONS} | {
         d: config[d] for d in OPTIONAL_DIMENSIONS if not is_unset(d, config.get(d))
@@ -400,6 +427,9 @@ def run_experiment(
             _loop(config, settings, _resolve_cache(cache), result, on_cycle)
     except TimeoutError:
         raise
+    except CycleLimitExceeded as exc:  # the cycles finished within the limit are kept
+        result.status = "timeout"
+        result.error = str(exc)
     except Exception as exc:  # noqa: BLE001 - a failing strategy/learner must not stop the shard
         result.status = "failed"
         result.error = f"{type(exc).__name__}: {exc}"
@@ -423,6 +453,7 @@ def _loop(
     dataset, split, learner = str(config["dataset"]), int(config["split"]), str(config["learner"])
     batch_size, seed = int(config["batch_size"]), int(config["seed"])
     test_size = float(settings["test_size"])
+    cycle_limit = float(settings.get("cycle_limit_s") or 0.0)  # 0 = no limit
     preprocessing = settings.get("preprocessing") or PREPROCESSING_VERSION
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
@@ -538,7 +569,10 @@ def _loop(
         labeled_ids = np.flatnonzero(is_labeled).astype(np.int64, copy=False)
         t0 = time.perf_counter()
         entry = state.fit_eval(labeled_ids)
-        result.curve.append(_cycle_row(len(labeled_ids), entry.metrics, time.perf_counter() - t0, query_s))
+        fit_s = time.perf_counter() - t0
+        if cycle_limit and query_s + fit_s > cycle_limit:
+            raise CycleLimitExceeded(cycle, query_s + fit_s, cycle_limit)
+        result.curve.append(_cycle_row(len(labeled_ids), entry.metrics, fit_s, query_s))
         result.selected.append(new_ids.tolist())
         result.cycles_done = cycle
         if on_cycle is not None:

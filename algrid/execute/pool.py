@@ -21,6 +21,7 @@ from typing import Any
 
 from algrid.execute.process import POLL_S, WorkerProcess
 from algrid.execute.records import Task, describe_exit, partial_result, timeout_error
+from algrid.execute.worker import CYCLE_REPORT_S
 from algrid.results import ExperimentResult
 
 #: Seconds a started worker may take to import the engine before it is considered broken.
@@ -50,6 +51,10 @@ class LocalPool:
         self.settings = dict(settings)
         self.timeout_s = float(timeout_s) if timeout_s else None
         self.memory_mb = float(memory_mb) if memory_mb else None
+        # A cycle stuck in C code never reaches the loop's own cycle_limit_s check: the worker is killed once no cycle
+        # was reported for the limit plus the reporting slack (finished cycles can wait 2 x CYCLE_REPORT_S to be sent).
+        limit = float(self.settings.get("cycle_limit_s") or 0.0)
+        self.cycle_kill_s = limit + 2 * CYCLE_REPORT_S if limit else None
         self._stop = False
         self.spawned = 0
 
@@ -157,6 +162,12 @@ class LocalPool:
                 r = w.running
                 if r is not None and r.started_at is not None:
                     wait_s = min(wait_s, max(0.0, r.started_at + self.timeout_s - now) + 0.01)
+        if self.cycle_kill_s:
+            now = time.monotonic()
+            for w in busy:
+                r = w.running
+                if r is not None and r.progress_at is not None:
+                    wait_s = min(wait_s, max(0.0, r.progress_at + self.cycle_kill_s - now) + 0.01)
         return wait_s
 
     def _receive(self, w: WorkerProcess, now: float, on_result: Callable[[ExperimentResult], None]) -> None:
@@ -173,6 +184,7 @@ class LocalPool:
             if kind == "start":
                 run.started_at, run.cpu0, run.cpu = now, msg[2], msg[2]
             elif kind == "cycles":
+                run.progress_at = now
                 run.curve.extend(msg[2])
                 run.selected.extend(msg[3])
                 run.cpu = msg[4]
@@ -202,6 +214,12 @@ class LocalPool:
         if self.timeout_s and run.started_at is not None and now - run.started_at > self.timeout_s:
             w.kill()
             on_result(partial_result(run, "timeout", timeout_error(self.timeout_s, run), now))
+            return True
+        if self.cycle_kill_s and run.progress_at is not None and now - run.progress_at > self.cycle_kill_s:
+            w.kill()
+            limit = self.cycle_kill_s - 2 * CYCLE_REPORT_S
+            error = f"cycle_limit: a cycle exceeded cycle_limit_s {limit:g} after {max(len(run.curve) - 1, 0)} cycles"
+            on_result(partial_result(run, "timeout", error, now))
             return True
         if run.started_at is None and now - run.sent_at > STARTUP_LIMIT_S:
             w.kill()

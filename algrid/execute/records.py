@@ -38,6 +38,9 @@ class InFlight:
     selected: list[list[int]] = field(default_factory=list)
     cpu0: float = 0.0
     cpu: float = 0.0
+    progress_at: float | None = (
+        None  # last "cycles" message: bounds when the current cycle began (cycle 0 is free)
+    )
 
 
 def partial_result(run: InFlight, status: str, error: str, now: float) -> ExperimentResult:

@@ -28,7 +28,6 @@ from algrid.execute.plan import GROUP_DIMS, longest_first, select, work_groups
 from algrid.execute.plugins import load_plugins
 from algrid.execute.session import RunSession
 from algrid.execute.summary import Interrupted, RunSummary, strategy_table
-from algrid.execute.zygote import prestart
 from algrid.grid.sharding import parse_shard
 
 if TYPE_CHECKING:
@@ -77,7 +76,5 @@ def run_shard(
         flush_seconds=flush_seconds,
         merge=merge,
     )
-    load_plugins()
-    if not in_process:
-        prestart()
+    load_plugins()  # the zygote starts in RunSession.plan, only when there is work (a finished store starts none)
     return session.run()

@@ -107,6 +107,12 @@ class RunSession:
         todo_mask = pa.array([not tracker.is_done(k, retry) for k in keys], pa.bool_())
         self.todo = self.table.filter(todo_mask)
         self.summary.already_done = len(keys) - self.todo.num_rows
+        if (
+            not self.in_process and self.todo.num_rows
+        ):  # a run with nothing to do starts no worker process at all
+            from algrid.execute.zygote import prestart
+
+            prestart()  # the zygote's imports (1-2 s) overlap the grouping and the store writer's set-up
         groups = plan.work_groups(self.todo)
         if self.jobs > 1 and not self.in_process:
             groups = plan.longest_first(groups, dict(self.grid.settings))

@@ -21,7 +21,16 @@ from algrid.errors import GridError
 from algrid.results import ALL_DIMENSIONS, OPTIONAL_DIMENSIONS
 
 #: Top-level keys a grid file may hold.
-SETTING_KEYS = ("name", "description", "cycles", "budget", "test_size", "timeout_s", "memory_mb")
+SETTING_KEYS = (
+    "name",
+    "description",
+    "cycles",
+    "budget",
+    "test_size",
+    "timeout_s",
+    "memory_mb",
+    "cycle_limit_s",
+)
 TOP_KEYS = (*SETTING_KEYS, "plugins", "learners", "dimensions", "blocks")
 INT_DIMENSIONS = ("batch_size", "split", "start", "seed")
 #: Dimensions that may be left out of a grid file, with the value they take.
@@ -235,6 +244,17 @@ def _parse_settings(doc: dict[str, Any], path: str) -> dict[str, Any]:
             "memory_mb",
             f"must be an integer in [64, {MAX_MEMORY_MB:,}] (MiB per worker) or absent, got {_short(memory_mb)}",
         )
+    cycle_limit_s = doc.get("cycle_limit_s")
+    if cycle_limit_s is not None and (
+        isinstance(cycle_limit_s, bool)
+        or not isinstance(cycle_limit_s, int | float)
+        or not 0 < cycle_limit_s <= MAX_TIMEOUT_S
+    ):
+        raise _fail(
+            path,
+            "cycle_limit_s",
+            f"must be a number of seconds per cycle in (0, {MAX_TIMEOUT_S:,}] or absent, got {_short(cycle_limit_s)}",
+        )
     description = doc.get("description", "")
     if not isinstance(description, str):
         raise _fail(path, "description", f"must be a string, got {_short(description)}")
@@ -248,6 +268,7 @@ def _parse_settings(doc: dict[str, Any], path: str) -> dict[str, Any]:
         "test_size": float(test_size),
         "timeout_s": float(timeout_s),
         "memory_mb": memory_mb,
+        "cycle_limit_s": None if cycle_limit_s is None else float(cycle_limit_s),
         "preprocessing": str(PREPROCESSING_VERSION),
     }
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from algrid.strategies.base import QueryContext, StrategySpec
+from algrid.strategies.native_quire import quire
 
 __all__ = ["STRATEGIES", "top_k"]
 
@@ -294,4 +295,5 @@ STRATEGIES: list[StrategySpec] = [
     _spec("discriminative", discriminative, needs_proba=False, batch_mode="native"),
     _spec("expected_error_reduction", expected_error_reduction, needs_proba=True, batch_mode="top-k"),
     _spec("oracle_greedy_k", oracle_greedy_k, needs_proba=False, batch_mode="native", uses_oracle=True),
+    _spec("quire", quire, needs_proba=False, batch_mode="top-k"),
 ]
