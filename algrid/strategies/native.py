@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from algrid.strategies.base import QueryContext, StrategySpec
-from algrid.strategies.native_quire import quire
+from algrid.strategies.native_quire import quire_scores
 
 __all__ = ["STRATEGIES", "top_k"]
 
@@ -30,6 +30,13 @@ def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     """Positions of the k highest scores; ties (after rounding to 12 decimals) go to the lower position."""
     rounded = np.round(np.asarray(scores, dtype=np.float64), 12)
     return np.argsort(-rounded, kind="stable")[:k].astype(np.int64)
+
+
+def quire(ctx: QueryContext) -> np.ndarray:
+    """QUIRE (Huang et al. 2010): informative and representative rows by the min-max kernel objective, exact on
+    the whole pool in closed form (linear in the pool; RBF kernel, lambda = 1, as scikit-activeml)."""
+    scores = quire_scores(ctx.X_pool, ctx.X_labeled, ctx.y_labeled, ctx.classes)
+    return top_k(-scores, ctx.batch_size)
 
 
 def xlogy(x: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -27,8 +27,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from algrid.strategies.base import QueryContext
-
 #: scikit-activeml's defaults: the RBF kernel of sklearn.metrics.pairwise (gamma = 1 / n_features), lambda = 1.
 QUIRE_LAMBDA = 1.0
 
@@ -60,12 +58,3 @@ def quire_scores(
     const = np.einsum("ij,ij->j", Y, H)
     F = G_al @ H
     return np.max(const[None, :] + (1.0 - F) ** 2 / s_diag[:, None], axis=1)
-
-
-def quire(ctx: QueryContext) -> np.ndarray:
-    """QUIRE (Huang et al. 2010): informative and representative rows by the min-max kernel objective, exact on
-    the whole pool in closed form (linear in the pool; RBF kernel, lambda = 1, as scikit-activeml)."""
-    from algrid.strategies.native import top_k
-
-    scores = quire_scores(ctx.X_pool, ctx.X_labeled, ctx.y_labeled, ctx.classes)
-    return top_k(-scores, ctx.batch_size)

@@ -120,7 +120,9 @@ def render_script(
     from algrid import plugins
 
     refs = [p.ref for p in plugins.loaded() if p.origin in ("module", "file")]
-    if refs:  # tasks load the submitter's plugins (the grid's own `plugins:` are read again from the grid file)
+    if (
+        refs
+    ):  # tasks load the submitter's plugins (the grid's own `plugins:` are read again from the grid file)
         run += ["--plugins", ",".join(refs)]
     # the shard argument must expand (SLURM sets an integer; `set -u` stops a run outside SLURM), the rest is data
     quoted = " ".join(a if a.startswith("$SLURM_ARRAY_TASK_ID/") else shlex.quote(a) for a in run)
