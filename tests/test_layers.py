@@ -53,17 +53,7 @@ ALLOWED_UPWARD: dict[tuple[str, str], str] = {
     # cost calibration re-scales from a store's measured runs (load_calibration): cost -> store, siblings
     ("algrid.cost.estimate", "algrid.store"): "cost/ helper moves calibration-from-store up a layer",
 }
-ALLOWED_CYCLES: dict[frozenset[str], str] = {
-    frozenset(
-        {
-            "algrid.datasets.loader",
-            "algrid.datasets.openml",
-            "algrid.datasets.plugin",
-            "algrid.datasets.registry",
-            "algrid.datasets.userfile",
-        }
-    ): "datasets helper: sources behind one interface",
-}
+ALLOWED_CYCLES: dict[frozenset[str], str] = {}
 
 
 # ---------------------------------------------------------------------------------------------- the graph

@@ -5,6 +5,8 @@ description and its data (Parquet when OpenML offers it, else ARFF) into
 `$ALGRID_CACHE_DIR/openml/<id>/` (default `~/.cache/algrid/openml/<id>/`), and records the preprocessed shape in
 `info.json` so `dataset_info` stays cheap. Files are written to a temporary name and renamed, so a crashed
 download never leaves a half file that later runs would trust.
+When info.json is missing or stale, `info` loads the data through the loader it is given (the registry passes the
+per-process cached one); this module never imports the loader or the registry, which import it.
 """
 
 from __future__ import annotations
@@ -21,10 +23,11 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
-from algrid.datasets.registry import DatasetError, DatasetInfo, kind_of
+from algrid.datasets.model import Dataset, DatasetError, DatasetInfo, Loader, kind_of
 from algrid.datasets.version import PREPROCESSING_VERSION
 from algrid.errors import AlgridError
 
+OPEN_ENDED = True
 API = "https://www.openml.org/api/v1/json/data/{id}"
 PREFIX = "openml:"
 _TIMEOUT_S = 60
@@ -116,16 +119,26 @@ def _licence(desc: dict[str, Any]) -> str:
     return str(desc.get("licence") or "not stated on OpenML")
 
 
-def load(name: str):
+def claims(name: str) -> bool:
+    return name.startswith(PREFIX)
+
+
+def names() -> list[str]:
+    """None listed: any `openml:<id>` is a name (usable once fetched)."""
+    return []
+
+
+def load(name: str) -> Dataset:
     """Preprocessed Dataset for `openml:<id>` from the cache (never downloads)."""
-    from algrid.datasets.loader import build
+    from algrid.datasets.build import build
 
     frame, desc = read_cached(name)
     return build(name, frame, _target(name, desc), _source(name, desc), _licence(desc))
 
 
-def info(name: str) -> DatasetInfo:
-    """Metadata from the cache's info.json (computed by loading once if missing or from an older preprocessing)."""
+def info(name: str, loader: Loader | None = None) -> DatasetInfo:
+    """Metadata from the cache's info.json (computed by loading once through `loader`, default `load`, if missing
+    or from an older preprocessing)."""
     folder = _require_cached(name)
     path = folder / "info.json"
     if path.is_file():
@@ -135,9 +148,7 @@ def info(name: str) -> DatasetInfo:
                 name, cached["rows"], cached["features"], cached["classes"], cached["source"],
                 cached["licence"], kind_of(cached["classes"]),
             )  # fmt: skip
-    from algrid.datasets.loader import load_dataset
-
-    meta = load_dataset(name).info
+    meta = (loader or load)(name).info
     record = {"preprocessing_version": PREPROCESSING_VERSION, **meta.to_dict()}
     _atomic_write(path, json.dumps(record, indent=1).encode())
     return meta

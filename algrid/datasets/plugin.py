@@ -2,6 +2,8 @@
 
 They go through the same versioned preprocessing as shipped data (impute, encode, scale), so a plugin dataset is
 compared on the same terms as the built-in ones. ``info`` may give ``feature_names``, ``source`` and ``licence``.
+Their shape is known only after loading, so `info` asks the loader it is given (the registry passes the
+per-process cached one); this module never imports the loader or the registry, which import it.
 """
 
 from __future__ import annotations
@@ -10,9 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from algrid.datasets.registry import DatasetError
+from algrid.datasets.model import Dataset, DatasetError, DatasetInfo, Loader
 
 __all__ = ["PluginDataset", "add", "get", "names", "remove"]
+
+OPEN_ENDED = False
 
 
 @dataclass(frozen=True)
@@ -45,12 +49,21 @@ def names() -> list[str]:
     return sorted(_DATASETS)
 
 
-def load(name: str):
+def claims(name: str) -> bool:
+    return name in _DATASETS
+
+
+def info(name: str, loader: Loader | None = None) -> DatasetInfo:
+    """Metadata of a plugin dataset: loads it through `loader` (default: `load` below, uncached)."""
+    return (loader or load)(name).info
+
+
+def load(name: str) -> Dataset:
     """Call the plugin's loader and preprocess what it returns (DatasetError, one line, if it is unusable)."""
     import numpy as np
     import pandas as pd
 
-    from algrid.datasets.loader import build
+    from algrid.datasets.build import build
 
     entry = _DATASETS[name]
     try:

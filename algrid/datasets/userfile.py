@@ -1,15 +1,21 @@
 """User datasets from a CSV or Parquet file: `file:<path>#<label column>` (path relative to the working directory
-or absolute). They get the same preprocessing as the shipped datasets."""
+or absolute). They get the same preprocessing as the shipped datasets.
+
+Their shape depends on the content, so `info` loads through the loader it is given (the registry passes the
+per-process cached one); this module never imports the loader or the registry, which import it."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from algrid.datasets.registry import DatasetError, DatasetInfo
+from algrid.datasets.model import Dataset, DatasetError, DatasetInfo, Loader
 from algrid.errors import AlgridError
 
+if TYPE_CHECKING:
+    import pandas as pd
+
+OPEN_ENDED = True
 PREFIX = "file:"
 SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet"}
 
@@ -26,6 +32,9 @@ def parse(name: str) -> tuple[Path, str]:
 
 
 def read(path: Path) -> pd.DataFrame:
+    """The raw table of a .csv/.tsv/.parquet file (AlgridError, one line, when it cannot be read)."""
+    import pandas as pd
+
     kind = SUFFIXES.get(path.suffix.lower())
     if kind is None:
         raise AlgridError(f"{path}: unsupported file type {path.suffix!r} (use .csv, .tsv or .parquet)")
@@ -39,16 +48,23 @@ def read(path: Path) -> pd.DataFrame:
         raise AlgridError(f"{path}: cannot read ({exc})") from exc
 
 
-def load(name: str):
+def claims(name: str) -> bool:
+    return name.startswith(PREFIX)
+
+
+def names() -> list[str]:
+    """None listed: any `file:<path>#<label>` is a name."""
+    return []
+
+
+def load(name: str) -> Dataset:
     """Preprocessed Dataset for `file:<path>#<label>`."""
-    from algrid.datasets.loader import build
+    from algrid.datasets.build import build
 
     path, label = parse(name)
     return build(name, read(path), label, f"user file {path}", "user-provided")
 
 
-def info(name: str) -> DatasetInfo:
-    """Metadata of a user file (loads it once per process: the preprocessed shape depends on the content)."""
-    from algrid.datasets.loader import load_dataset
-
-    return load_dataset(name).info
+def info(name: str, loader: Loader | None = None) -> DatasetInfo:
+    """Metadata of a user file, read by loading it through `loader` (default: `load`, uncached)."""
+    return (loader or load)(name).info
