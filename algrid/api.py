@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from algrid.grid.lazy import Grid
     from algrid.plugins import Plugin
 
-__all__ = ["load_plugins", "run"]
+__all__ = ["load_calibration", "load_plugins", "read_store_runs", "run"]
 
 
 def load_plugins(refs: Iterable[str] = ()) -> list[Plugin]:
@@ -91,3 +91,29 @@ def run(
         in_process=in_process,
         **options,
     )
+
+
+def read_store_runs(store_dir: Path) -> tuple[Any, dict[str, Any]]:
+    """(runs table with dimensions, status and cpu_s; grid settings) of a result store, for cost calibration."""
+    from algrid.errors import AlgridError
+    from algrid.results import DIMENSIONS
+    from algrid.store import Store
+
+    try:
+        store = Store.open(store_dir)
+        runs = store.runs(columns=[*DIMENSIONS, "status", "cpu_s"])
+        settings = store.grid().settings
+    except AlgridError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a broken store is a user error here
+        raise AlgridError(
+            f"{store_dir}: cannot read the result store ({type(exc).__name__}: {exc})"
+        ) from None
+    return runs, dict(settings)
+
+
+def load_calibration(path: str | Path | None = None) -> Any:
+    """The shipped cost calibration, a calibration JSON file, or one re-scaled from a result store's measured CPU."""
+    from algrid.cost.estimate import load_calibration as load
+
+    return load(path, read_store=read_store_runs)

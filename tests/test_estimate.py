@@ -10,8 +10,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from algrid.api import load_calibration
 from algrid.cli import main
-from algrid.cost.estimate import estimate_grid, load_calibration
+from algrid.cost.estimate import estimate_grid
 from algrid.grid.lazy import grid_from_dict, load_grid
 
 BREAKDOWNS = (

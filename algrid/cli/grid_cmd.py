@@ -250,7 +250,8 @@ def estimate(
     grid_file: str, as_json: bool, calibration: str | None, top: int, cycle_limit: float | None
 ) -> None:
     """Projected CPU hours of a grid, per dataset, learner and strategy, from measured per-cycle costs."""
-    from algrid.cost.estimate import estimate_grid, load_calibration
+    from algrid.api import load_calibration
+    from algrid.cost.estimate import estimate_grid
 
     g = _grid(grid_file)
     data = estimate_grid(g, load_calibration(calibration), cycle_limit_s=cycle_limit)

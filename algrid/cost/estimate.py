@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -36,7 +37,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from algrid.errors import AlgridError
-from algrid.results import DIMENSIONS
 
 if TYPE_CHECKING:
     from algrid.grid.lazy import Grid
@@ -162,13 +162,13 @@ def _shipped() -> dict[str, Any]:
     return json.loads(text)
 
 
-def load_calibration(path: str | Path | None = None) -> Calibration:
+def load_calibration(path: str | Path | None = None, *, read_store: StoreReader | None = None) -> Calibration:
     """The shipped calibration, a calibration JSON file, or a result store directory to calibrate from."""
     if path is None:
         return Calibration.from_dict(_shipped(), "shipped " + CALIBRATION_FILE)
     p = Path(path)
     if p.is_dir():
-        return calibrate_from_store(p)
+        return calibrate_from_store(p, read_store=read_store)
     if not p.is_file():
         raise AlgridError(f"{path}: no such calibration file or result store")
     try:
@@ -546,27 +546,26 @@ def estimate_grid(
 # ---------------------------------------------------------------------------------------------- from a store
 
 
-def calibrate_from_store(store_dir: str | Path, base: Calibration | None = None) -> Calibration:
+#: What a store reader gives the calibration: the runs table (dimensions, status, cpu_s) and the grid settings.
+StoreReader = Callable[[Path], tuple[Any, dict[str, Any]]]
+
+
+def calibrate_from_store(
+    store_dir: str | Path, base: Calibration | None = None, *, read_store: StoreReader | None = None
+) -> Calibration:
     """Re-scale ``base`` (default: shipped) so its projection matches a store's measured ``cpu_s``.
 
     Factors: the machine (total measured / total projected over ok runs), then per learner and per strategy pair
     (each a ratio of sums after the factors before it). Pairs and learners the store lacks keep factor 1.
+    ``read_store(path) -> (runs, settings)`` comes from the layer above (``algrid.api.read_store_runs``): the cost
+    model does not know how stores are laid out.
     """
     import pyarrow.compute as pc
 
-    from algrid.store import Store
-
+    if read_store is None:
+        raise AlgridError(f"{store_dir}: calibrating from a store needs algrid.api.load_calibration")
     base = base or load_calibration()
-    try:
-        store = Store.open(store_dir)
-        runs = store.runs(columns=[*DIMENSIONS, "status", "cpu_s"])
-        settings = store.grid().settings
-    except AlgridError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - a broken store is a user error here
-        raise AlgridError(
-            f"{store_dir}: cannot read the result store ({type(exc).__name__}: {exc})"
-        ) from None
+    runs, settings = read_store(Path(store_dir))
     runs = runs.filter(pc.equal(runs["status"], "ok"))
     if runs.num_rows == 0:
         raise AlgridError(f"{store_dir}: no finished (ok) experiments to calibrate from")
