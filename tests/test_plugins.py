@@ -288,3 +288,30 @@ def test_dask_workers_load_the_plugin_without_a_variable(example_env, example_ru
     from algrid.store import deterministic_table
 
     assert deterministic_table(dask_store, "curves").equals(deterministic_table(store, "curves"))
+
+
+@pytest.mark.slow
+@pytest.mark.slurm
+def test_slurm_tasks_see_the_installed_plugin(example_env, example_run, tmp_path):
+    """A real one-node SLURM array (CI starts one) runs the plugin grid; curves equal the local run's."""
+    from algrid.cluster import slurm as sl
+    from algrid.store import deterministic_table
+
+    if "SLURM_CONF" not in os.environ and Path("/tmp/slurm-ci/slurm.conf").is_file():
+        os.environ["SLURM_CONF"] = "/tmp/slurm-ci/slurm.conf"
+    reason = sl.slurm_reachable()
+    if reason is not None:
+        if os.environ.get("ALGRID_REQUIRE_SLURM") == "1":
+            pytest.fail(f"ALGRID_REQUIRE_SLURM=1 but the SLURM cluster is unusable: {reason}")
+        pytest.skip(f"needs a SLURM cluster: {reason}")
+    grid, store = example_run
+    slurm_store = tmp_path / "slurm-store"
+    env = {**example_env, "SLURM_CONF": os.environ.get("SLURM_CONF", "")}
+    done = algrid_cli(
+        "slurm", str(grid), "--shards", "2", "--store", str(slurm_store), "--time", "00:05:00", env=env
+    )
+    assert done.returncode == 0, done.stderr
+    sl.wait_for_job(done.stdout.strip(), timeout_s=300)
+    status = json.loads(algrid_cli("status", str(slurm_store), "--json", env=example_env).stdout)
+    assert status["ok"] == 8 and status["pending"] == 0, status
+    assert deterministic_table(slurm_store, "curves").equals(deterministic_table(store, "curves"))
