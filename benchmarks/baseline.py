@@ -98,7 +98,9 @@ class _ModalLoop:
 
 def run(config: dict, settings: dict, csv_path: str | None) -> dict:
     from algrid.datasets import PREPROCESSING_VERSION, load_dataset
-    from algrid.engine.loop import _int_seed, experiment_key, initial_pool, seed_sequence, train_test_ids
+    from algrid.engine.loop import _int_seed, initial_pool, seed_sequence, train_test_ids
+    from algrid.identity import KEY_SETTINGS
+    from algrid.identity import exp_key as identity_exp_key
     from algrid.results import DIMENSIONS
     from algrid.strategies import get_strategy
     from algrid.strategies.base import QueryContext
@@ -199,7 +201,8 @@ def run(config: dict, settings: dict, csv_path: str | None) -> dict:
             evaluate(model, cycle, time.perf_counter() - t0, query_s)
     except Exception as exc:  # noqa: BLE001 - record like the study did, keep the process exit clean
         status, error = "failed", f"{type(exc).__name__}: {exc}"
-    exp_key = experiment_key(config, settings)
+    key_settings = {k: settings.get(k) for k in KEY_SETTINGS} | {"preprocessing": preprocessing}
+    exp_key = identity_exp_key(config, key_settings, DIMENSIONS)  # the grid's key of a built-in configuration
     if csv_path:
         frame = pd.DataFrame(rows)
         for d in DIMENSIONS:

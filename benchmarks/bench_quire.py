@@ -43,7 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--batch", type=int, default=10)
     ap.add_argument("--budget", type=float, default=120.0)
-    ap.add_argument("--full-max", type=int, default=1000, help="largest pool for scikit-activeml on the whole pool")
+    ap.add_argument(
+        "--full-max", type=int, default=1000, help="largest pool for scikit-activeml on the whole pool"
+    )
     ap.add_argument("--out", default=str(HERE / "results" / "quire.json"))
     args = ap.parse_args(argv)
     import warnings

@@ -593,9 +593,11 @@ def peers_only(args: argparse.Namespace, argv: list[str] | None) -> int:
         "machine": machine_info(),
     }
     with tempfile.TemporaryDirectory(prefix="algrid-peers-") as tmp:
-        res.update(peers.run_peers(
+        res.update(
+            peers.run_peers(
                 Path(tmp), args.reps, args.peer_starts, [int(b) for b in args.peer_batches.split(",") if b]
-            ))
+            )
+        )
     res["load_after"] = [round(x, 2) for x in os.getloadavg()]
     out = Path(args.out) if args.out else HERE / "results" / "peers.json"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -633,10 +635,15 @@ def main(argv: list[str] | None = None) -> int:
         "interleaved, on benchmarks/grids/peers.yaml",
     )
     ap.add_argument(
-        "--peer-starts", type=int, default=3, help="start sets of the peer grid to run (3 = all 216 experiments)"
+        "--peer-starts",
+        type=int,
+        default=3,
+        help="start sets of the peer grid to run (3 = all 216 experiments)",
     )
     ap.add_argument(
-        "--peer-batches", default="", help="comma list: only these batch sizes of the peer grid (default both)"
+        "--peer-batches",
+        default="",
+        help="comma list: only these batch sizes of the peer grid (default both)",
     )
     ap.add_argument(
         "--impl-cache-only",
