@@ -153,6 +153,9 @@ class StoreData:
     Views: ``runs`` (filtered), ``runs_all`` (unfiltered), ``curves``/``queries`` (rows of ``runs``),
     ``curves_all``/``queries_all`` (rows of ``runs_all``) and ``pending`` (grid experiments without a run row)."""
 
+    has_curves: bool  # the store has committed curves / queries files (set with the views)
+    has_queries: bool
+
     def __init__(self, path: str | Path, where: str | None = None):
         self.path = Path(path)
         self.where = where.strip() if where and where.strip() else None
@@ -196,7 +199,9 @@ class StoreData:
         if "finished_at" in self.columns:
             order += ", finished_at DESC"
         # Dedup only when needed: the window costs a sort on big stores.
-        n, n_keys = con.execute("SELECT count(*), count(DISTINCT exp_key) FROM runs_raw").fetchone()
+        counts = con.execute("SELECT count(*), count(DISTINCT exp_key) FROM runs_raw").fetchone()
+        assert counts is not None  # an aggregate without GROUP BY returns exactly one row
+        n, n_keys = counts
         if n != n_keys:
             base = f"SELECT * FROM runs_raw QUALIFY row_number() OVER (PARTITION BY exp_key ORDER BY {order}) = 1"
         else:
