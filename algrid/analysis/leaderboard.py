@@ -99,10 +99,10 @@ def tau_matrix(boards: list[pd.DataFrame], identity: tuple[str, ...] = IDENTITY)
         out[np.ix_(const, ~const)] = 0.0
         out[np.ix_(~const, const)] = 0.0
         return out
-    for a in range(n_b):
-        for b in range(a, n_b):
-            t = kendall(boards[a], boards[b], identity)
-            out[a, b] = out[b, a] = np.nan if t is None else t
+    for i in range(n_b):
+        for j in range(i, n_b):
+            t = kendall(boards[i], boards[j], identity)
+            out[i, j] = out[j, i] = np.nan if t is None else t
     return out
 
 
