@@ -79,7 +79,7 @@ def _floats(column: np.ndarray) -> np.ndarray:
     """A fetched column as float64 with NaN for SQL NULL (DuckDB returns a masked array when there are NULLs;
     ``np.asarray`` would drop the mask and turn a missing cell into a number)."""
     if isinstance(column, np.ma.MaskedArray):
-        return column.astype(np.float64).filled(np.nan)
+        return np.ma.filled(column.astype(np.float64), np.nan)  # the stubs type astype as a plain ndarray
     return np.asarray(column, dtype=np.float64)
 
 

@@ -147,6 +147,7 @@ def rank_sensitivity(
         )
         ranked = board[list(identity)].assign(**{f"rank_{policy}": np.arange(1, len(board) + 1)})
         out = ranked if out is None else out.merge(ranked, on=list(identity), how="outer")
+    assert out is not None  # MISSING_POLICIES is not empty
     ident = ", ".join(identity)
     failures = store.sql(
         f"SELECT {ident}, count(*) FILTER (WHERE status IN ('failed', 'timeout')) AS failures "

@@ -16,6 +16,7 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -155,6 +156,9 @@ class StoreData:
 
     has_curves: bool  # the store has committed curves / queries files (set with the views)
     has_queries: bool
+    cleanups: list[
+        Callable[[], None]
+    ]  # set by open_store on a bundle: close() also removes its extracted copy
 
     def __init__(self, path: str | Path, where: str | None = None):
         self.path = Path(path)

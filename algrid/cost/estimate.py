@@ -230,6 +230,7 @@ def _schedule(
         n = np.minimum(start + batch * np.arange(c + 1, dtype=np.float64), end)
         pool = shape.train - n[:-1]
         return n, pool, np.diff(n)
+    assert cycles is not None, "a grid sets cycles or a label budget"
     c = min(int(cycles), int(math.ceil(room / batch))) if room else 0
     n = np.minimum(start + batch * np.arange(c + 1, dtype=np.float64), shape.train)
     pool = shape.train - n[:-1]
