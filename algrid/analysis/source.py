@@ -307,7 +307,10 @@ class StoreData:
                         raise StoreError(f"{self.path}: no readable committed runs") from None
                     self.con.close()
                     self.con = _connect()
-                    self._runs_glob = _source(self.path, "runs", self._committed)
+                    runs_glob = _source(self.path, "runs", self._committed)
+                    if runs_glob is None:  # runs files are left (checked above), so this is not expected
+                        raise StoreError(f"{self.path}: no readable committed runs") from None
+                    self._runs_glob = runs_glob
                     self._create_views()
                     self.pending_known, self.pending_note = self._create_expected()
                     return True
