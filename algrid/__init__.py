@@ -107,17 +107,15 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # static type checkers see the real objects
-    from algrid.analysis import (
-        compare,
-        critical_difference,
-        impact,
-        impact_all,
-        leaderboard,
-        open_store,
-        runtime,
-        stability,
-        write_report,
-    )
+    # From the defining modules: ``algrid.analysis.impact`` etc. are both submodules and functions, and mypy
+    # resolves ``from algrid.analysis import impact`` to the submodule.
+    from algrid.analysis.impact import impact, impact_all
+    from algrid.analysis.leaderboard import leaderboard
+    from algrid.analysis.report import write_report
+    from algrid.analysis.runtime import runtime
+    from algrid.analysis.source import open_store
+    from algrid.analysis.stability import stability
+    from algrid.analysis.stats import compare, critical_difference
     from algrid.api import load_plugins, run
     from algrid.engine.loop import run_experiment
     from algrid.errors import AlgridError, GridError, StoreError

@@ -28,6 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from algrid.errors import AlgridError
@@ -251,7 +252,7 @@ def attribute(kind: str, name: str, undo: Any = None) -> Plugin:
 
 def _caller_module() -> Any:
     """The first module outside algrid on the stack (the one that called ``algrid.register_*``)."""
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         name = frame.f_globals.get("__name__", "")
         if name != "algrid" and not name.startswith("algrid."):

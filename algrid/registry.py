@@ -60,9 +60,27 @@ def register_implementation(name: str, *, distribution: str = "", description: s
 
 
 @overload
-def register_strategy(name: str, select: SelectFn, **options: Any) -> SelectFn: ...
+def register_strategy(
+    name: str,
+    select: SelectFn,
+    *,
+    implementation: str = ...,
+    needs_proba: bool = ...,
+    binary_only: bool = ...,
+    batch_mode: str = ...,
+    description: str = ...,
+) -> SelectFn: ...
 @overload
-def register_strategy(name: str, select: None = None, **options: Any) -> Callable[[SelectFn], SelectFn]: ...
+def register_strategy(
+    name: str,
+    select: None = None,
+    *,
+    implementation: str = ...,
+    needs_proba: bool = ...,
+    binary_only: bool = ...,
+    batch_mode: str = ...,
+    description: str = ...,
+) -> Callable[[SelectFn], SelectFn]: ...
 def register_strategy(
     name: str,
     select: SelectFn | None = None,

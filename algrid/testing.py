@@ -88,8 +88,10 @@ def _select(spec: StrategySpec, ctx: QueryContext, what: str) -> list[int]:
     """Call select as the loop does and check the result's shape; returns the positions as ints."""
     np.random.seed(ctx.seed)  # libraries that read the global RNG see the same state as in the loop
     label = f"{spec.name}@{spec.implementation}"
+    if spec.select is None:
+        raise ConformanceError(f"{label} has no select function ({spec.unavailable_reason or 'unavailable'})")
     try:
-        out = spec.select(ctx)  # type: ignore[misc]
+        out = spec.select(ctx)
     except ValueError as exc:
         if "read-only" in str(exc):
             raise ConformanceError(f"{label} writes into its read-only input arrays ({what})") from None
@@ -170,9 +172,10 @@ def check_learner(learner: str | Callable[[int], Any]) -> None:
     if isinstance(learner, str):
         name = learner
 
-        def factory(seed: int) -> Any:
+        def named(seed: int) -> Any:
             return make_learner(name, seed)
 
+        factory: Callable[[int], Any] = named
     elif callable(learner):
         name, factory = getattr(learner, "__name__", "learner"), learner
     else:

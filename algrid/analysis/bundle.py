@@ -14,6 +14,7 @@ same as for a store, and the archive itself stays untouched.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -109,10 +110,14 @@ class _Archive:
                 f"{path}: not an algrid bundle (unreadable archive: {_one_line(exc)})"
             ) from None
 
+    def _tarfile(self) -> tarfile.TarFile:
+        assert self._tar is not None  # __init__ opens exactly one of _zip and _tar
+        return self._tar
+
     def names(self) -> list[str]:
         if self._zip is not None:
             return [i.filename for i in self._zip.infolist() if not i.is_dir()]
-        return [m.name for m in self._tar.getmembers() if m.isfile()]
+        return [m.name for m in self._tarfile().getmembers() if m.isfile()]
 
     @contextmanager
     def open(self, name: str) -> Iterator[IO[bytes]]:
@@ -120,11 +125,11 @@ class _Archive:
             with self._zip.open(name) as fh:
                 yield fh
         else:
-            fh = self._tar.extractfile(name)
-            if fh is None:
+            member = self._tarfile().extractfile(name)
+            if member is None:
                 raise KeyError(name)
-            with fh:
-                yield fh
+            with member:
+                yield member
 
     def extract(self, dest: Path) -> None:
         if self._zip is not None:
@@ -134,10 +139,10 @@ class _Archive:
                     raise BundleError(f"{self.path}: member {name!r} escapes the bundle")
             self._zip.extractall(dest)
         else:
-            self._tar.extractall(dest, filter="data")
+            self._tarfile().extractall(dest, filter="data")
 
     def close(self) -> None:
-        (self._zip or self._tar).close()
+        (self._zip if self._zip is not None else self._tarfile()).close()
 
 
 def read_manifest(archive: _Archive) -> dict[str, Any]:
@@ -202,7 +207,7 @@ def verify_bundle(path: str | Path) -> BundleCheck:
                 continue
             h, size = hashlib.sha256(), 0
             with archive.open(name) as fh:
-                for chunk in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                for chunk in iter(functools.partial(fh.read, 1 << 20), b""):
                     h.update(chunk)
                     size += len(chunk)
             if h.hexdigest() != want.get("sha256") or size != want.get("bytes"):

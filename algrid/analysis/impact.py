@@ -79,7 +79,7 @@ def _floats(column: np.ndarray) -> np.ndarray:
     """A fetched column as float64 with NaN for SQL NULL (DuckDB returns a masked array when there are NULLs;
     ``np.asarray`` would drop the mask and turn a missing cell into a number)."""
     if isinstance(column, np.ma.MaskedArray):
-        return column.astype(np.float64).filled(np.nan)
+        return np.ma.filled(column.astype(np.float64), np.nan)  # the stubs type astype as a plain ndarray
     return np.asarray(column, dtype=np.float64)
 
 
@@ -365,10 +365,15 @@ def impact_all(
     """Every hyperparameter with at least two values, ranked by influence (variance_share, then 1 - tau)."""
     vals = build_values(store, metric, summary, missing)
     full = rank_means(dataset_means(store, vals))
-    rows, skipped, params = [], [], []
+    rows: list[dict[str, Any]] = []
+    skipped: list[str] = []
+    params: list[tuple[str, int]] = []
     for param in PARAMS:
         n_values = store.sql(f"SELECT count(DISTINCT {param}) FROM {vals.table}").fetchone()[0]
-        (params if n_values >= 2 else skipped).append((param, n_values) if n_values >= 2 else param)
+        if n_values >= 2:
+            params.append((param, n_values))
+        else:
+            skipped.append(param)
     keys: list[str] = []
     for param, _ in params:
         sample = _jaccard_sample(store, vals, param, jaccard_blocks)

@@ -99,10 +99,10 @@ def tau_matrix(boards: list[pd.DataFrame], identity: tuple[str, ...] = IDENTITY)
         out[np.ix_(const, ~const)] = 0.0
         out[np.ix_(~const, const)] = 0.0
         return out
-    for a in range(n_b):
-        for b in range(a, n_b):
-            t = kendall(boards[a], boards[b], identity)
-            out[a, b] = out[b, a] = np.nan if t is None else t
+    for i in range(n_b):
+        for j in range(i, n_b):
+            t = kendall(boards[i], boards[j], identity)
+            out[i, j] = out[j, i] = np.nan if t is None else t
     return out
 
 
@@ -147,6 +147,7 @@ def rank_sensitivity(
         )
         ranked = board[list(identity)].assign(**{f"rank_{policy}": np.arange(1, len(board) + 1)})
         out = ranked if out is None else out.merge(ranked, on=list(identity), how="outer")
+    assert out is not None  # MISSING_POLICIES is not empty
     ident = ", ".join(identity)
     failures = store.sql(
         f"SELECT {ident}, count(*) FILTER (WHERE status IN ('failed', 'timeout')) AS failures "

@@ -16,6 +16,7 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -153,6 +154,12 @@ class StoreData:
     Views: ``runs`` (filtered), ``runs_all`` (unfiltered), ``curves``/``queries`` (rows of ``runs``),
     ``curves_all``/``queries_all`` (rows of ``runs_all``) and ``pending`` (grid experiments without a run row)."""
 
+    has_curves: bool  # the store has committed curves / queries files (set with the views)
+    has_queries: bool
+    cleanups: list[
+        Callable[[], None]
+    ]  # set by open_store on a bundle: close() also removes its extracted copy
+
     def __init__(self, path: str | Path, where: str | None = None):
         self.path = Path(path)
         self.where = where.strip() if where and where.strip() else None
@@ -196,7 +203,9 @@ class StoreData:
         if "finished_at" in self.columns:
             order += ", finished_at DESC"
         # Dedup only when needed: the window costs a sort on big stores.
-        n, n_keys = con.execute("SELECT count(*), count(DISTINCT exp_key) FROM runs_raw").fetchone()
+        counts = con.execute("SELECT count(*), count(DISTINCT exp_key) FROM runs_raw").fetchone()
+        assert counts is not None  # an aggregate without GROUP BY returns exactly one row
+        n, n_keys = counts
         if n != n_keys:
             base = f"SELECT * FROM runs_raw QUALIFY row_number() OVER (PARTITION BY exp_key ORDER BY {order}) = 1"
         else:
@@ -298,7 +307,10 @@ class StoreData:
                         raise StoreError(f"{self.path}: no readable committed runs") from None
                     self.con.close()
                     self.con = _connect()
-                    self._runs_glob = _source(self.path, "runs", self._committed)
+                    runs_glob = _source(self.path, "runs", self._committed)
+                    if runs_glob is None:  # runs files are left (checked above), so this is not expected
+                        raise StoreError(f"{self.path}: no readable committed runs") from None
+                    self._runs_glob = runs_glob
                     self._create_views()
                     self.pending_known, self.pending_note = self._create_expected()
                     return True

@@ -25,7 +25,8 @@ from algrid.analysis.values import build_values
 
 def k_grid(n_units: int) -> list[int]:
     """1, 2, 3, 5, 7, 10, 15, 20, 30, 50, ... up to and including n_units."""
-    ks, base = set(), 1
+    ks: set[int] = set()
+    base = 1
     while base <= n_units:
         ks.update(x * base for x in (1, 2, 3, 5, 7) if x * base <= n_units)
         base *= 10
@@ -97,6 +98,7 @@ def stability(
     np.cumsum(np.bincount(un, minlength=n_u), out=offsets[1:])
 
     def board(pick: np.ndarray | None) -> np.ndarray:
+        idx: slice | np.ndarray
         if pick is None:
             idx = slice(None)
         else:

@@ -140,7 +140,7 @@ def critical_difference(
             cliques.append(names[i : j + 1])
     rows = []
     for label, rank in mean_ranks.items():
-        s, _, impl = label.partition("@")
+        s, _, impl = str(label).partition("@")  # labels are "strategy@implementation" strings
         rows.append(
             {
                 "strategy": s,

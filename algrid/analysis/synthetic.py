@@ -154,7 +154,7 @@ def write_synthetic_store(
     shared = {DIMENSIONS.index(d) for d in shared_selection}
     bounds = np.linspace(0, n, max(1, min(parts, n)) + 1).astype(np.int64)
     t1 = cycles + 1
-    written = {"experiments": n, "ok": 0, "failed": 0, "timeout": 0}
+    written: dict[str, Any] = {"experiments": n, "ok": 0, "failed": 0, "timeout": 0}
     for p in range(len(bounds) - 1):
         idx = np.arange(bounds[p], bounds[p + 1], dtype=np.int64)
         codes = np.unravel_index(idx, sizes)
@@ -197,8 +197,8 @@ def write_synthetic_store(
             mc = np.clip(curve + _METRIC_OFFSET[metric], 0, 1)
             sm = _summaries(mc, np.maximum(done, 1))
             for s in SUMMARIES:
-                v = np.where(status == 1, np.nan, np.where(status == 2, np.nan, sm[s])).astype(np.float32)
-                runs[f"{metric}_{s}"] = pa.array(v, from_pandas=True)
+                summ = np.where(status == 1, np.nan, np.where(status == 2, np.nan, sm[s])).astype(np.float32)
+                runs[f"{metric}_{s}"] = pa.array(summ, from_pandas=True)
         runs["host"] = pa.array(np.full(m, "synthetic"))
         runs["algrid_version"] = pa.array(np.full(m, "synthetic"))
         runs["finished_at"] = pa.array(np.zeros(m, dtype="datetime64[ms]")).cast(pa.timestamp("ms", tz="UTC"))

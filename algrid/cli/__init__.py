@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 import click
@@ -50,7 +51,7 @@ class _Main(click.Group):
                     return None
         return None
 
-    def main(self, args: list[str] | None = None, *a: Any, **kw: Any) -> Any:  # noqa: D401 - click hook
+    def main(self, args: Sequence[str] | None = None, *a: Any, **kw: Any) -> Any:  # noqa: D401 - click hook
         """``--plugins X`` is accepted anywhere on the command line, for every command."""
         argv = list(sys.argv[1:] if args is None else args)
         self.cli_plugins, argv = extract_plugins(argv)

@@ -134,6 +134,7 @@ def slurm(
         err=True,
     )
     if wait:
+        assert sub.job_id is not None  # dry runs returned above; a real submission always has a job id
         sl.wait_for_job(sub.job_id)
         status = sl.array_status(store)
         if status is None:

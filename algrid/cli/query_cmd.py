@@ -129,6 +129,7 @@ def impact(
             res = impact_all(s, metric, summary, missing, jaccard_blocks=_blocks(exact, jaccard_blocks, 50))
             _emit(res, as_json, tables.render_impact_all)
         else:
+            assert param is not None  # exactly one of --param / --all, checked above
             res = run(
                 s,
                 param,

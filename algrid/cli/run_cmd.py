@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any, Literal, cast
 
 import click
 
@@ -82,18 +83,22 @@ def run(
 
     if scheduler and backend != "dask":
         raise click.UsageError("--scheduler needs --backend dask")
+    # flush settings exist only for the local backend (RunSession), so they are passed only there
+    local_only: dict[str, Any] = (
+        {"flush_every": flush_every, "flush_seconds": flush_seconds} if backend == "local" else {}
+    )
     summary = run_grid(
         grid_file,
         store_dir,
         shard=shard,
         jobs=jobs,
         retry_failed=retry_failed,
-        backend=backend,  # type: ignore[arg-type]
+        backend=cast(Literal["local", "dask"], backend),  # click.Choice checked it
         scheduler=scheduler,
         in_process=in_process,
         memory_mb=memory_mb,
         progress=not no_progress,
-        **({"flush_every": flush_every, "flush_seconds": flush_seconds} if backend == "local" else {}),
+        **local_only,
     )
     if as_json:
         _emit_json(summary.to_json())

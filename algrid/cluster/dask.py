@@ -31,7 +31,7 @@ import logging
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -143,6 +143,7 @@ def run_dask(
         from algrid.grid.lazy import load_grid
 
         grid = load_grid(grid)
+    grid = cast("Grid", grid)  # a Grid, or any grid-like object with decode() (hasattr does not narrow)
     if chunk_size is not None and (isinstance(chunk_size, bool) or int(chunk_size) < 1):
         raise DaskError(f"chunk_size must be a positive integer, got {chunk_size!r}")
     client = cluster = None

@@ -122,7 +122,7 @@ class Calibration:
         n = np.maximum(np.asarray(n, dtype=np.float64), 1.0)
         return law["a"] + law["b"] * n ** law["n"] * d ** law["d"] * k ** law["k"]
 
-    def predict_s(self, learner: str, m: np.ndarray, n: np.ndarray, d: float) -> np.ndarray:
+    def predict_s(self, learner: str, m: np.ndarray | float, n: np.ndarray, d: float) -> np.ndarray:
         """CPU seconds to predict m rows with a model fitted on n rows."""
         law = self._learner(learner)["predict"]
         n = np.maximum(np.asarray(n, dtype=np.float64), 1.0)
@@ -230,6 +230,7 @@ def _schedule(
         n = np.minimum(start + batch * np.arange(c + 1, dtype=np.float64), end)
         pool = shape.train - n[:-1]
         return n, pool, np.diff(n)
+    assert cycles is not None, "a grid sets cycles or a label budget"
     c = min(int(cycles), int(math.ceil(room / batch))) if room else 0
     n = np.minimum(start + batch * np.arange(c + 1, dtype=np.float64), shape.train)
     pool = shape.train - n[:-1]
@@ -511,10 +512,10 @@ def estimate_grid(
         "cpu_hours": total_s / 3600.0,
         "cpu_minutes_per_experiment": (total_s / 60.0 / total_n) if total_n else 0.0,
     }
-    for key, acc in groups.items():
+    for key, per_value in groups.items():
         out[key] = {
             name: {"experiments": int(n), "cpu_hours": s / 3600.0}
-            for name, (n, s) in sorted(acc.items(), key=lambda kv: -kv[1][1])
+            for name, (n, s) in sorted(per_value.items(), key=lambda kv: -kv[1][1])
         }
     out["uncalibrated_pairs"] = sorted(uncalibrated)
     out["timeout_s"] = float(grid.settings.get("timeout_s") or 0) or None

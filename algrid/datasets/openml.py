@@ -209,7 +209,8 @@ def fetch(name: str, *, force: bool = False) -> Path:
         raise AlgridError(f"OpenML dataset {name}: sparse ARFF datasets are not supported")
     for stale in ("data.parquet", "data.arff", "info.json"):
         (folder / stale).unlink(missing_ok=True)
-    payload, fname = None, None
+    payload: bytes | None = None
+    fname = ""  # set together with payload below
     if desc.get("parquet_url"):
         try:
             payload, fname = _download(desc["parquet_url"]), "data.parquet"

@@ -14,7 +14,9 @@ from typing import Any
 
 from algrid.datasets.model import Dataset, DatasetError, DatasetInfo, Loader
 
-__all__ = ["PluginDataset", "add", "get", "names", "remove"]
+# The Source protocol (OPEN_ENDED, claims, names, info, load) is public too: mypy checks a module against a
+# protocol through the names it exports.
+__all__ = ["OPEN_ENDED", "PluginDataset", "add", "claims", "get", "info", "load", "names", "remove"]
 
 OPEN_ENDED = False
 

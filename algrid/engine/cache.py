@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,7 +55,7 @@ def approx_nbytes(obj: Any, _depth: int = 0, _seen: set[int] | None = None) -> i
     if isinstance(obj, list | tuple):
         if obj and hasattr(obj[0], "tree_"):  # an ensemble's trees: only their node arrays count
             return sum(int(t.tree_.value.nbytes + t.tree_.node_count * 64) for t in obj)
-        values = obj
+        values: Iterable[Any] = obj
     elif isinstance(obj, dict):
         values = obj.values()
     else:

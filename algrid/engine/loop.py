@@ -273,7 +273,7 @@ class _State:
     def rows(self, ids: np.ndarray) -> np.ndarray:
         """``X[ids]``, read-only, made once per labelled set: the fit and the next cycle's ``ctx.X_labeled``
         share it (the loop passes the same ``ids`` array to both)."""
-        if self._rows_of is not ids:
+        if self._rows_of is not ids or self._rows is None:
             self._rows, self._rows_of = _read_only(np.take(self.X, ids, axis=0)), ids
         return self._rows
 

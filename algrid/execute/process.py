@@ -68,7 +68,7 @@ class WorkerProcess:
         sock.close()
         self.running: InFlight | None = None
         self.queue: deque[Task] = deque()
-        self._ps = None
+        self._ps: Any = None  # psutil.Process once measured (psutil is untyped and imported lazily)
         self.mem_checked_at = 0.0
         self.eof = False  # the channel reported end-of-file: the process is gone or going
         self.status: int | None = None

@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pyarrow as pa
@@ -76,7 +76,8 @@ class RunSession:
             from algrid.grid.lazy import load_grid
 
             grid = load_grid(grid)
-        self.grid: Grid = grid  # type: ignore[assignment]
+        grid = cast("Grid", grid)  # a Grid, or any grid-like object with decode() (hasattr does not narrow)
+        self.grid: Grid = grid
         self.shard = parse_shard(self.shard_arg)
         self.store_dir = Path(self.store_arg) if self.store_arg is not None else default_store_dir(grid)
         self.store = Store.create_or_open(self.store_dir, grid)

@@ -183,7 +183,8 @@ def serve_forks(fd: int, parent_pid: int) -> None:
     retiring = False
     try:
         while not (retiring and not children):
-            ready, _, _ = select.select([ctl, wake_r], [], [])
+            watched: list[socket.socket | int] = [ctl, wake_r]
+            ready, _, _ = select.select(watched, [], [])
             if wake_r in ready:
                 try:
                     while os.read(wake_r, 512):

@@ -108,7 +108,7 @@ def _unweighted_view_class() -> type:
     estimator's ``fit`` takes them, and as row indices otherwise; the loop's learners take no weights (the
     all-classes wrapper), so the committee must see a ``fit(X, y)`` to bootstrap rows.
     """
-    base = type(library_view(None))
+    base: Any = type(library_view(None))  # a class known only at run time: mypy cannot check subclassing it
 
     class UnweightedView(base):
         def fit(self, X: np.ndarray, y: np.ndarray) -> Any:

@@ -73,6 +73,13 @@ def _child_seed(ctx: QueryContext) -> int:
     return int(ctx.rng.integers(0, 2**32 - 1))
 
 
+def _proba(ctx: QueryContext) -> np.ndarray:
+    """``ctx.proba_pool``, which the loop always fills for strategies registered with ``needs_proba``."""
+    if ctx.proba_pool is None:
+        raise ValueError("this strategy needs ctx.proba_pool (register it with needs_proba=True)")
+    return ctx.proba_pool
+
+
 # ---------------------------------------------------------------------------------------------- scorers
 
 
@@ -83,17 +90,17 @@ def random_sampling(ctx: QueryContext) -> np.ndarray:
 
 def least_confidence(ctx: QueryContext) -> np.ndarray:
     """Lowest top-class probability first."""
-    return top_k(1.0 - ctx.proba_pool.max(axis=1), ctx.batch_size)
+    return top_k(1.0 - _proba(ctx).max(axis=1), ctx.batch_size)
 
 
 def margin(ctx: QueryContext) -> np.ndarray:
     """Smallest gap between the two most probable classes first."""
-    return top_k(-_margin(ctx.proba_pool), ctx.batch_size)
+    return top_k(-_margin(_proba(ctx)), ctx.batch_size)
 
 
 def entropy(ctx: QueryContext) -> np.ndarray:
     """Highest predictive entropy first."""
-    return top_k(_entropy(ctx.proba_pool), ctx.batch_size)
+    return top_k(_entropy(_proba(ctx)), ctx.batch_size)
 
 
 def _committee_proba(ctx: QueryContext) -> np.ndarray:
@@ -133,7 +140,7 @@ def density_weighted(ctx: QueryContext) -> np.ndarray:
     norms = np.linalg.norm(X, axis=1, keepdims=True)
     unit = np.divide(X, norms, out=np.zeros_like(X), where=norms > 0)
     density = (1.0 + unit @ unit.mean(axis=0)) / 2.0
-    return top_k(_entropy(ctx.proba_pool) * density, ctx.batch_size)
+    return top_k(_entropy(_proba(ctx)) * density, ctx.batch_size)
 
 
 def coreset(ctx: QueryContext) -> np.ndarray:
@@ -168,7 +175,7 @@ def cluster_margin(ctx: QueryContext) -> np.ndarray:
     from sklearn.cluster import KMeans
 
     b = ctx.batch_size
-    m = _margin(ctx.proba_pool)
+    m = _margin(_proba(ctx))
     cand = top_k(-m, min(len(m), CLUSTER_MARGIN_FACTOR * b))
     if len(cand) <= b:
         return cand[:b]
@@ -243,7 +250,7 @@ def expected_error_reduction(ctx: QueryContext) -> np.ndarray:
     cand = np.sort(ctx.rng.choice(n_pool, size=min(n_pool, max(EER_CANDIDATES, b)), replace=False))
     evals = np.sort(ctx.rng.choice(n_pool, size=min(n_pool, EER_EVAL_SAMPLES), replace=False))
     X_eval = ctx.X_pool[evals]
-    p_cand = ctx.proba_pool[cand]
+    p_cand = _proba(ctx)[cand]
     risk = np.zeros(len(cand))
     X_fit = np.vstack([ctx.X_labeled, ctx.X_pool[:1]])
     y_fit = np.r_[ctx.y_labeled, ctx.classes[:1]]
@@ -262,8 +269,11 @@ def oracle_greedy_k(ctx: QueryContext) -> np.ndarray:
     n_pool, b = len(ctx.X_pool), ctx.batch_size
     if n_pool <= b:
         return np.arange(n_pool, dtype=np.int64)
+    evaluate = ctx.evaluate
+    if evaluate is None:
+        raise ValueError("oracle_greedy_k needs ctx.evaluate (the loop sets it for uses_oracle strategies)")
     candidates = [ctx.rng.choice(n_pool, size=b, replace=False).astype(np.int64) for _ in range(ORACLE_K)]
-    scores = np.array([ctx.evaluate(c) for c in candidates])
+    scores = np.array([evaluate(c) for c in candidates])
     return candidates[int(np.argmax(scores))]
 
 

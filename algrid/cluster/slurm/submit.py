@@ -125,10 +125,10 @@ def missing_shards(grid: Grid, store_dir: str | Path, n_shards: int) -> list[int
         idx = np.arange(start, min(start + _BLOCK, len(grid)), dtype=np.int64)
         keys = grid.keys_from_codes(grid.codes(idx))
         pos = np.searchsorted(done, keys)
-        is_done = (
+        key_done = (
             (pos < done.size) & (done[np.minimum(pos, max(done.size - 1, 0))] == keys) if done.size else False
         )
-        pending = idx[~is_done] if done.size else idx
+        pending = idx[~key_done] if done.size else idx
         if pending.size:
             found.update(int(s) for s in np.unique(shard_of(grid, pending, n_shards)))
     return sorted(found)
