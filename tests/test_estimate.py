@@ -257,3 +257,30 @@ def test_a_pool_cap_bounds_a_sub_sampling_strategy_cost():
     assert costs[0] == costs[1] == costs[2]
     more_labelled = cal.query_s("quire@skactiveml", [5000.0], [10.0], 10.0, 3.0, labeled=[2000.0])
     assert more_labelled[0] > costs[1]
+
+
+def test_one_costing_chain_serves_the_estimate_and_the_runner_order():
+    """Issue 13: the grid estimate and the runner's per-experiment costs come from the same chain (_Coster)."""
+    from algrid.cost.estimate import _Coster, experiment_costs
+    from algrid.grid import load_grid
+
+    grid = load_grid("grids/demo.yaml")
+    cal = load_calibration()
+    configs = grid.configs(range(0, len(grid), 17))
+    chain = _Coster(cal, grid.settings)
+    direct = [
+        chain.seconds(
+            c["dataset"],
+            c["initial_pool"],
+            c["batch_size"],
+            c["learner"],
+            f"{c['strategy']}@{c['implementation']}",
+            1,
+            True,
+        )
+        for c in configs
+    ]
+    assert experiment_costs(configs, grid.settings, cal) == [
+        min(d, grid.settings["timeout_s"]) for d in direct
+    ]
+    assert all(d > 0 for d in direct)

@@ -384,6 +384,65 @@ def experiment_cpu_seconds(
 # ---------------------------------------------------------------------------------------------- whole grids
 
 
+class _Coster:
+    """The one costing chain — dataset shape -> labelled-set schedule -> learner and strategy costs -> CPU seconds
+    of one experiment — memoised per setting, shared by the grid estimate, the runner's ordering and calibration.
+    """
+
+    def __init__(self, cal: Calibration, settings: dict[str, Any]):
+        self.cal = cal
+        (self.cycles, self.budget), self.test_size = _length(settings), float(settings["test_size"])
+        self._shapes: dict[str, _Shape] = {}
+        self._schedules: dict[tuple[str, str, int], tuple[_Shape, np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._learners: dict[tuple[str, str, int, str], _LearnerCost] = {}
+        self._pairs: dict[tuple[str, str, int, str], float] = {}
+
+    def shape(self, dataset: str) -> _Shape:
+        if dataset not in self._shapes:
+            self._shapes[dataset] = _shape(dataset, self.test_size)
+        return self._shapes[dataset]
+
+    def schedule(
+        self, dataset: str, pool_spec: str, batch: int
+    ) -> tuple[_Shape, np.ndarray, np.ndarray, np.ndarray]:
+        key = (dataset, pool_spec, batch)
+        if key not in self._schedules:
+            shape = self.shape(dataset)
+            n, pool, bs = _schedule(shape, _start_size(pool_spec, shape), batch, self.cycles, self.budget)
+            self._schedules[key] = (shape, n, pool, bs)
+        return self._schedules[key]
+
+    def learner_cost(self, dataset: str, pool_spec: str, batch: int, learner: str) -> _LearnerCost:
+        key = (dataset, pool_spec, batch, learner)
+        if key not in self._learners:
+            shape, n, pool, _ = self.schedule(dataset, pool_spec, batch)
+            self._learners[key] = _learner_cost(self.cal, learner, shape, n, pool)
+        return self._learners[key]
+
+    def pair_cost(self, dataset: str, pool_spec: str, batch: int, pair: str) -> float:
+        key = (dataset, pool_spec, batch, pair)
+        if key not in self._pairs:
+            shape, n, pool, bs = self.schedule(dataset, pool_spec, batch)
+            self._pairs[key] = _pair_cost(self.cal, pair, shape, pool, bs, n)
+        return self._pairs[key]
+
+    def seconds(
+        self,
+        dataset: str,
+        pool_spec: str,
+        batch: int,
+        learner: str,
+        pair: str,
+        group_size: int,
+        group_proba: bool,
+        cal: Calibration | None = None,
+    ) -> float:
+        """Projected CPU seconds of one experiment (``cal``: price the chain with other factors)."""
+        lc = self.learner_cost(dataset, pool_spec, batch, learner)
+        own = self.pair_cost(dataset, pool_spec, batch, pair)
+        return experiment_cpu_seconds(cal or self.cal, lc, pair, own, learner, group_size, group_proba)
+
+
 def _per_setting(grid: Grid, cal: Calibration, cycle_limit_s: float | None = None):
     """Yield (dataset, learner, batch_size, pair, experiments, cpu_seconds_each, capped, cycle_limited) per setting.
 
@@ -392,8 +451,7 @@ def _per_setting(grid: Grid, cal: Calibration, cycle_limit_s: float | None = Non
     """
     settings = grid.settings
     limit = float(settings.get("timeout_s") or math.inf)
-    (cycles, budget), test_size = _length(settings), float(settings["test_size"])
-    shapes: dict[str, _Shape] = {}
+    chain = _Coster(cal, settings)
     for rect in grid.subrects:
         v = rect.values
         repeat = (
@@ -403,26 +461,23 @@ def _per_setting(grid: Grid, cal: Calibration, cycle_limit_s: float | None = Non
         group_size = len(v["batch_size"]) * len(pairs)
         group_proba = any(_needs_proba(p, cal) for p in pairs)
         for ds in v["dataset"]:
-            shape = shapes.get(ds) or shapes.setdefault(ds, _shape(ds, test_size))
             for pool_spec in v["initial_pool"]:
-                start = _start_size(pool_spec, shape)
                 for batch in v["batch_size"]:
-                    n, pool, bs = _schedule(shape, start, int(batch), cycles, budget)
-                    own = {p: _pair_cost(cal, p, shape, pool, bs, n) for p in pairs}
+                    shape, n, pool, bs = chain.schedule(ds, pool_spec, int(batch))
                     own_cycles = (
                         {p: _pair_cycles(cal, p, shape, pool, bs, n) for p in pairs} if cycle_limit_s else {}
                     )
                     for learner in v["learner"]:
-                        lc = _learner_cost(cal, learner, shape, n, pool)
                         for p in pairs:
                             stopped = False
                             if cycle_limit_s:
+                                lc = chain.learner_cost(ds, pool_spec, int(batch), learner)
                                 each, stopped = cycle_limited_seconds(
                                     cal, lc, p, own_cycles[p], learner, group_size, group_proba, cycle_limit_s
                                 )
                             else:
-                                each = experiment_cpu_seconds(
-                                    cal, lc, p, own[p], learner, group_size, group_proba
+                                each = chain.seconds(
+                                    ds, pool_spec, int(batch), learner, p, group_size, group_proba
                                 )
                             yield ds, learner, int(batch), p, repeat, min(each, limit), each > limit, stopped
 
@@ -437,20 +492,14 @@ def experiment_costs(
     """
     cal = cal or load_calibration()
     limit = float(settings.get("timeout_s") or math.inf)
-    (cycles, budget), test_size = _length(settings), float(settings["test_size"])
-    shapes: dict[str, _Shape] = {}
-    memo: dict[tuple, float] = {}
+    chain = _Coster(cal, settings)
     out = []
     for c in configs:
         pair = f"{c['strategy']}@{c['implementation']}"
-        key = (c["dataset"], c["initial_pool"], int(c["batch_size"]), c["learner"], pair)
-        if key not in memo:
-            shape = shapes.get(key[0]) or shapes.setdefault(key[0], _shape(key[0], test_size))
-            n, pool, bs = _schedule(shape, _start_size(key[1], shape), key[2], cycles, budget)
-            lc = _learner_cost(cal, key[3], shape, n, pool)
-            own = _pair_cost(cal, pair, shape, pool, bs, n)
-            memo[key] = min(experiment_cpu_seconds(cal, lc, pair, own, key[3], 1, True), limit)
-        out.append(memo[key])
+        each = chain.seconds(
+            c["dataset"], c["initial_pool"], int(c["batch_size"]), c["learner"], pair, 1, True
+        )
+        out.append(min(each, limit))
     return out
 
 
@@ -574,16 +623,22 @@ def calibrate_from_store(
     for col in frame.columns:
         if hasattr(frame[col], "cat"):
             frame[col] = frame[col].astype(str)
-    (cycles, budget), test_size = _length(settings), float(settings["test_size"])
     group_cols = ["dataset", "learner", "initial_pool", "split", "start", "seed"]
     frame["group_size"] = frame.groupby(group_cols)["cpu_s"].transform("size")
     frame["pair"] = frame["strategy"] + "@" + frame["implementation"]
     needs = {p: _needs_proba(p, base) for p in frame["pair"].unique()}
     frame["group_proba"] = frame["pair"].map(needs).groupby([frame[c] for c in group_cols]).transform("max")
+    chain = _Coster(base, settings)
+    unscaled = Calibration(
+        base.learners,
+        base.strategies,
+        base.overhead,
+        source=base.source,
+        default_strategy=base.default_strategy,
+    )
     predicted = np.empty(len(frame))
-    cache: dict[tuple, float] = {}
     for i, row in enumerate(frame.itertuples(index=False)):
-        key = (
+        predicted[i] = chain.seconds(
             row.dataset,
             row.initial_pool,
             int(row.batch_size),
@@ -591,25 +646,8 @@ def calibrate_from_store(
             row.pair,
             int(row.group_size),
             bool(row.group_proba),
+            cal=unscaled,
         )
-        if key not in cache:
-            shape = _shape(row.dataset, test_size)
-            n, pool, bs = _schedule(
-                shape, _start_size(row.initial_pool, shape), int(row.batch_size), cycles, budget
-            )
-            lc = _learner_cost(base, row.learner, shape, n, pool)
-            own = _pair_cost(base, row.pair, shape, pool, bs, n)
-            unscaled = Calibration(
-                base.learners,
-                base.strategies,
-                base.overhead,
-                source=base.source,
-                default_strategy=base.default_strategy,
-            )
-            cache[key] = experiment_cpu_seconds(
-                unscaled, lc, row.pair, own, row.learner, int(row.group_size), bool(row.group_proba)
-            )
-        predicted[i] = cache[key]
     frame["pred"] = predicted
     scale = float(frame["cpu_s"].sum() / frame["pred"].sum())
     frame["pred"] *= scale
