@@ -19,6 +19,7 @@ from algrid.analysis.stability import stability
 from algrid.analysis.stats import critical_difference
 from algrid.analysis.tables import (
     IMPACT_COLUMNS,
+    LEADERBOARD_COLUMNS,
     jaccard_line,
     missing_line,
     policy_ranks,
@@ -94,18 +95,8 @@ def write_report(
     sections.append(
         _table(
             [dict(r, rank=i, policy_ranks=policy_ranks(r)) for i, r in enumerate(lb["rows"], 1)],
-            [
-                "rank",
-                "strategy",
-                "implementation",
-                "mean_rank",
-                "mean_value",
-                "n",
-                "n_datasets",
-                "failures",
-                "policy_ranks",
-            ],
-        )  # fmt: skip
+            LEADERBOARD_COLUMNS,
+        )
     )
     plots.heatmap(means, order, out / "heatmap.png", f"{metric} {summary}")
     sections.append(_img("heatmap.png", "leaderboard heatmap"))

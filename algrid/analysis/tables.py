@@ -5,6 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+#: Columns of the leaderboard table (the CLI's text output and the static report show the same ones).
+LEADERBOARD_COLUMNS: list[str] = [
+    "rank",
+    "strategy",
+    "implementation",
+    "mean_rank",
+    "mean_value",
+    "n",
+    "n_datasets",
+    "failures",
+    "policy_ranks",
+]
+
 
 def _fmt(v: Any) -> str:
     if v is None:
@@ -73,18 +86,8 @@ def render_leaderboard(res: dict) -> str:
     lines.append(
         table(
             rows,
-            [
-                "rank",
-                "strategy",
-                "implementation",
-                "mean_rank",
-                "mean_value",
-                "n",
-                "n_datasets",
-                "failures",
-                "policy_ranks",
-            ],
-        )  # fmt: skip
+            LEADERBOARD_COLUMNS,
+        )
     )
     lines.append(sensitivity_line(res))
     lines.append(missing_line(res["missing"]))
