@@ -27,7 +27,7 @@ from typing import Any
 
 from algrid import plugins
 
-__all__ = ["file_content_hash", "value_version", "versions_of"]
+__all__ = ["file_content_hash", "plugins_of", "value_version", "versions_of"]
 
 
 def versions_of(
@@ -54,6 +54,21 @@ def value_version(dim: str, value: Any, settings: Mapping[str, Any] | None = Non
     if dim == "dataset":
         return _dataset_version(str(value))
     return None
+
+
+def plugins_of(config: Mapping[str, Any]) -> list[plugins.Plugin]:
+    """The plugins that registered a value ``config`` uses (its strategy pair, implementation, learners, dataset),
+    in a stable order: what a run's version manifest names."""
+    strategy, impl = str(config.get("strategy")), str(config.get("implementation"))
+    wanted = [
+        ("strategy", f"{strategy}@{impl}"),
+        ("implementation", impl),
+        ("learner", str(config.get("learner"))),
+        ("learner", str(config.get("query_learner"))),
+        ("dataset", str(config.get("dataset"))),
+    ]
+    found = {id(p): p for kind, name in wanted if (p := plugins.owner_of(kind, name)) is not None}
+    return sorted(found.values(), key=lambda p: (p.distribution or p.module, p.version))
 
 
 def _joined(versions: Any) -> str | None:

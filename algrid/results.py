@@ -41,6 +41,20 @@ DIMENSIONS: tuple[str, ...] = (
 #: dict: keys and results are those from before it existed. Set, it is part of the configuration like any other.
 #: ``query_learner``: the model the strategy scores the pool with (Lu et al. 2023); unset = the ``learner``.
 OPTIONAL_DIMENSIONS: dict[str, Any] = {"query_learner": None}
+#: The version manifest of a run: which software produced it (runs-table columns, all strings; null = not recorded
+#: or not applicable). ``al_library`` is the distribution of the run's implementation (null for native), ``plugin_versions``
+#: the ``name==version`` of every plugin the run's values come from, ``forest`` which random-forest code fit
+#: its forests (``fast``: algrid's byte-identical fast path; ``stock``: scikit-learn's own; null: no forest).
+MANIFEST_COLUMNS: tuple[str, ...] = (
+    "python_version",
+    "numpy_version",
+    "scipy_version",
+    "sklearn_version",
+    "al_library",
+    "al_library_version",
+    "plugin_versions",
+    "forest",
+)
 #: Every dimension a grid file may name.
 ALL_DIMENSIONS: tuple[str, ...] = (*DIMENSIONS, *OPTIONAL_DIMENSIONS)
 
@@ -70,6 +84,9 @@ class ExperimentResult:
     wall_s: float = 0.0
     cpu_s: float = 0.0
     exp_index: int | None = None
+    manifest: dict[str, str | None] = field(
+        default_factory=dict
+    )  # MANIFEST_COLUMNS of the process that ran it
 
     def to_json(self) -> dict[str, Any]:
         """The JSON shape `algrid experiment --json` prints."""
@@ -85,4 +102,5 @@ class ExperimentResult:
             "summary": self.summary,
             "wall_s": self.wall_s,
             "cpu_s": self.cpu_s,
+            "manifest": self.manifest,
         }

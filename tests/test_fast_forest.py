@@ -88,11 +88,25 @@ def test_switched_off_by_environment(monkeypatch):
     assert not FastRandomForestClassifier(n_estimators=3, random_state=0).fit(X, y)._fast
 
 
-def test_a_failed_self_check_turns_the_fast_path_off(monkeypatch):
+def test_a_failed_self_check_turns_the_fast_path_off_and_says_so(monkeypatch, capsys):
     monkeypatch.setattr(fast_forest, "_verified", None)
-    monkeypatch.setattr(fast_forest, "_check_against_sklearn", lambda: False)
+    monkeypatch.setattr(fast_forest, "fallback_reason", None)
+    monkeypatch.setattr(fast_forest, "_check_against_sklearn", lambda: "AttributeError: no _build_tree")
     X, y, _, _, _ = next(_problems(1))
-    assert not FastRandomForestClassifier(n_estimators=3, random_state=0).fit(X, y)._fast
+    forest = FastRandomForestClassifier(n_estimators=3, random_state=0).fit(X, y)
+    assert not forest._fast and fast_forest.fit_path(forest) is False
+    err = capsys.readouterr().err
+    assert "fast random forest failed its self-check" in err and "no _build_tree" in err
+    FastRandomForestClassifier(n_estimators=3, random_state=0).fit(X, y)
+    assert capsys.readouterr().err == ""  # said once per process
+
+
+def test_fit_path_names_the_forest_code():
+    X, y, _, _, _ = next(_problems(1))
+    assert fast_forest.fit_path(FastRandomForestClassifier(n_estimators=3, random_state=0).fit(X, y)) is True
+    assert fast_forest.fit_path(RandomForestClassifier(n_estimators=3, random_state=0).fit(X, y)) is False
+    assert fast_forest.fit_path(RandomForestClassifier(n_estimators=3)) is None  # not fitted
+    assert fast_forest.fit_path(object()) is None
 
 
 def test_clone_and_stock_keep_parameters():

@@ -118,7 +118,7 @@ def test_round_trip_schema_and_encoding(tmp_path, grid):
     assert len(files) == 2 and all(f.name.startswith("part-") for f in files)
     assert pq.ParquetFile(files[0]).metadata.row_group(0).column(0).compression == "ZSTD"
     meta = json.loads((tmp_path / "s" / "meta.json").read_text())
-    assert meta["schema_version"] == 1 and meta["grid_fingerprint"] == grid.fingerprint
+    assert meta["schema_version"] == 2 and meta["grid_fingerprint"] == grid.fingerprint
     assert meta["key_settings"] == grid.key_settings
     # DuckDB reads the parts directly
     n = duckdb.sql(f"SELECT count(*) FROM read_parquet('{tmp_path}/s/curves/*.parquet')").fetchall()[0][0]

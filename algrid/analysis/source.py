@@ -25,7 +25,8 @@ import pyarrow as pa
 
 from algrid import config
 from algrid.errors import AlgridError, StoreError
-from algrid.results import DIMENSIONS
+from algrid.results import DIMENSIONS, MANIFEST_COLUMNS
+from algrid.store.schema import READABLE_SCHEMA_VERSIONS
 
 #: Dimensions that identify the *setting* an experiment runs in (everything but the strategy identity).
 SETTING_DIMENSIONS: tuple[str, ...] = tuple(d for d in DIMENSIONS if d not in ("strategy", "implementation"))
@@ -173,8 +174,11 @@ class StoreData:
             except (OSError, ValueError) as exc:
                 raise StoreError(f"{meta_file}: unreadable meta.json ({first_line(exc)})") from None
             version = self.meta.get("schema_version")
-            if version not in (None, 1):
-                raise StoreError(f"{meta_file}: schema_version {version!r} is not supported (expected 1)")
+            if version not in (None, *READABLE_SCHEMA_VERSIONS):
+                raise StoreError(
+                    f"{meta_file}: schema_version {str(version)[:40]!r} is not supported "
+                    f"(expected one of {', '.join(map(str, READABLE_SCHEMA_VERSIONS))})"
+                )
         self._committed = _committed_files(self.path)
         runs_glob = _source(self.path, "runs", self._committed)
         if runs_glob is None:
@@ -206,10 +210,21 @@ class StoreData:
         counts = con.execute("SELECT count(*), count(DISTINCT exp_key) FROM runs_raw").fetchone()
         assert counts is not None  # an aggregate without GROUP BY returns exactly one row
         n, n_keys = counts
+        # Parts written before the version manifest lack its columns: they read as null ("not recorded"), so a
+        # --where on them works on any store.
+        absent = [c for c in MANIFEST_COLUMNS if c not in self.columns]
+        raw = "runs_raw"
+        if absent:
+            nulls = ", ".join(f"NULL::VARCHAR AS {c}" for c in absent)
+            con.execute(f"CREATE VIEW runs_filled AS SELECT *, {nulls} FROM runs_raw")
+            raw = "runs_filled"
+            self.columns += absent
         if n != n_keys:
-            base = f"SELECT * FROM runs_raw QUALIFY row_number() OVER (PARTITION BY exp_key ORDER BY {order}) = 1"
+            base = (
+                f"SELECT * FROM {raw} QUALIFY row_number() OVER (PARTITION BY exp_key ORDER BY {order}) = 1"
+            )
         else:
-            base = "SELECT * FROM runs_raw"
+            base = f"SELECT * FROM {raw}"
         con.execute(f"CREATE VIEW runs_all AS {base}")
         _lock_down(con, self.path)  # before any user text is evaluated
         if self.where:

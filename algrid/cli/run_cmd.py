@@ -182,6 +182,8 @@ def verify(store_dir: str, repair: bool, as_json: bool) -> None:
             click.echo(f"repaired: {line}")
         for line in report.notes:
             click.echo(f"note: {line}")
+        for line in report.warnings:
+            click.echo(line, err=True)
         for line in report.problems:
             click.echo(f"problem: {line}", err=True)
         verdict = "OK" if report.ok else "FAILED"

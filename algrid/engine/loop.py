@@ -49,6 +49,7 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from algrid.engine.cache import CacheEntry, ModelCache, labeled_digest, process_cache
+from algrid.engine.manifest import forest_code, run_manifest
 from algrid.engine.metrics import classification_metrics, summarize
 from algrid.identity import KEY_SETTINGS, OPTIONAL_KEY_SETTINGS, key_settings_of
 from algrid.identity import exp_key as identity_exp_key
@@ -259,6 +260,9 @@ class _State:
     # losing candidates per cycle never evict entries other experiments could share
     pending: dict[str, CacheEntry] = field(default_factory=dict)
     current_digest: str = ""  # labelled set of the loop's current model
+    forests: set[bool] = field(
+        default_factory=set
+    )  # which forest code fit this run's models (version manifest)
     X_test: np.ndarray = field(
         init=False
     )  # the test rows, copied once per experiment instead of once per fit
@@ -288,6 +292,7 @@ class _State:
         if entry is None and self.cache is not None:
             entry = self.cache.get(key, count=not candidate)
             if entry is not None:
+                self._note_forest(entry.model)
                 return entry
         if entry is None:
             model = make_al_learner(self.learner, self.learner_seed, self.classes)
@@ -296,11 +301,20 @@ class _State:
             pred = model.predict(self.X_test)
             metrics = classification_metrics(self.y_test, pred, len(self.classes))
             entry = CacheEntry(model=model, metrics=metrics)
+        self._note_forest(entry.model)
         if candidate:
             self.pending[digest] = entry
         elif self.cache is not None:
             self.cache.put(key, entry)
         return entry
+
+    def _note_forest(self, model: Any) -> None:
+        # imported here: scikit-learn loads with the first model, not with the engine
+        from algrid.learners.fast_forest import fit_path
+
+        path = fit_path(model)
+        if path is not None:
+            self.forests.add(path)
 
     def proba(self, entry: CacheEntry, X_pool: np.ndarray) -> np.ndarray:
         """``predict_proba`` over the pool rows ``X_pool``, computed at most once per fitted model."""
@@ -418,13 +432,14 @@ def run_experiment(
             config, key_settings, key_dimensions(config), key_versions(config, versions_of(config, settings))
         )
     result = ExperimentResult(exp_key=exp_key, config=config)
+    forests: set[bool] = set()
     wall0, cpu0 = time.perf_counter(), time.process_time()
     try:
         # One BLAS/OpenMP thread: parallelism is across experiments; nested pools on a busy machine made
         # small k-means/kNN/L-BFGS calls 10-20x slower in measurements.
         with warnings.catch_warnings(), _one_thread():
             warnings.simplefilter("ignore")  # convergence/deprecation chatter from learners and libraries
-            _loop(config, settings, _resolve_cache(cache), result, on_cycle)
+            _loop(config, settings, _resolve_cache(cache), result, on_cycle, forests)
     except TimeoutError:
         raise
     except CycleLimitExceeded as exc:  # the cycles finished within the limit are kept
@@ -435,6 +450,7 @@ def run_experiment(
         result.error = f"{type(exc).__name__}: {exc}"
     result.cycles_done = max(len(result.curve) - 1, 0)
     result.summary = summarize(result.curve)
+    result.manifest = run_manifest(config, forest_code(forests))
     result.wall_s = time.perf_counter() - wall0
     result.cpu_s = time.process_time() - cpu0
     return result
@@ -446,6 +462,7 @@ def _loop(
     cache: ModelCache | None,
     result: ExperimentResult,
     on_cycle: Callable[[ExperimentResult], None] | None,
+    forests: set[bool],
 ) -> None:
     from algrid.datasets import PREPROCESSING_VERSION, load_dataset
     from algrid.strategies import get_strategy
@@ -486,6 +503,7 @@ def _loop(
             learner_seed=name_seed,
             key_prefix=(dataset, split, test_size, preprocessing, name, seed, name_seed),
             cache=cache,
+            forests=forests,
         )
 
     state = fitter(learner)

@@ -177,18 +177,50 @@ def _dense_float(X: Any) -> np.ndarray | None:
 
 
 def fast_path_enabled() -> bool:
-    """True when the fast path is on: not disabled by ALGRID_FAST_FOREST=0 and verified in this process."""
-    global _verified
+    """True when the fast path is on: not disabled by ALGRID_FAST_FOREST=0 and verified in this process.
+
+    A failed self-check is said once per process on stderr (results are the same, forests ~3x slower) and every
+    run's version manifest records ``forest: stock`` (:func:`fit_path`)."""
+    global _verified, fallback_reason
     if not config.current().fast_forest:
         return False
     if _verified is None:
         _verified = False  # a failing check must not recurse into itself
-        _verified = _check_against_sklearn()
+        fallback_reason = _check_against_sklearn()
+        _verified = fallback_reason is None
+        if fallback_reason is not None:
+            import sys
+
+            import sklearn
+
+            print(
+                f"algrid: warning: the fast random forest failed its self-check against scikit-learn "
+                f"{sklearn.__version__} ({fallback_reason}); using scikit-learn's own forest: same results, "
+                "slower. Runs record forest=stock.",
+                file=sys.stderr,
+                flush=True,
+            )
     return _verified
 
 
-def _check_against_sklearn() -> bool:
-    """Does the fast path reproduce ``RandomForestClassifier`` here? (fit + predict_proba bytes, 3 classes)."""
+#: Why this process's fast path is off after its self-check (None: it passed, or has not run yet).
+fallback_reason: str | None = None
+
+
+def fit_path(model: Any) -> bool | None:
+    """Which code fit ``model`` (or the forest inside an AL wrapper): True = the fast path, False = scikit-learn's
+    own forest code, None = not a fitted random forest."""
+    est = model if isinstance(model, RandomForestClassifier) else getattr(model, "estimator_", None)
+    if isinstance(est, FastRandomForestClassifier):
+        return getattr(est, "_fast", None)
+    if isinstance(est, RandomForestClassifier) and hasattr(est, "n_features_in_"):
+        return False
+    return None
+
+
+def _check_against_sklearn() -> str | None:
+    """Does the fast path reproduce ``RandomForestClassifier`` here? (fit + predict_proba bytes, 3 classes).
+    None if it does, else why not."""
     try:
         rng = np.random.default_rng(7)
         X = rng.normal(size=(60, 6))
@@ -197,6 +229,8 @@ def _check_against_sklearn() -> bool:
         ours = FastRandomForestClassifier(n_estimators=8, n_jobs=1, random_state=3)
         ours._fast_fit(X[:30], y[:30])
         ref = RandomForestClassifier(n_estimators=8, n_jobs=1, random_state=3).fit(X[:30], y[:30])
-        return ours.predict_proba(X_new).tobytes() == ref.predict_proba(X_new).tobytes()
-    except Exception:  # noqa: BLE001 - a changed private API means: use scikit-learn's own path
-        return False
+        if ours.predict_proba(X_new).tobytes() != ref.predict_proba(X_new).tobytes():
+            return "its probabilities differ from RandomForestClassifier's"
+        return None
+    except Exception as exc:  # noqa: BLE001 - a changed private API means: use scikit-learn's own path
+        return f"{type(exc).__name__}: {str(exc)[:200]}"

@@ -52,6 +52,7 @@ def _merge(store: Store, ids: list[str], reason: str) -> str:
         tables[kind] = read_parts([p for p in paths if p.exists()], kind)
     order = {"runs": ["exp_key"], "curves": ["exp_key", "cycle"], "queries": ["exp_key", "cycle"]}
     tables = {k: _sorted(t, order[k]) for k, t in tables.items()}
+    store.upgrade_schema()  # the merged part has the current columns
     (new_id,) = writer.replace_parts(store.root, ids, [tables], reason=reason)
     return new_id
 

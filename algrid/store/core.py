@@ -32,7 +32,7 @@ from algrid.store import doneset, reader, writer
 from algrid.store.buffer import StoreWriter
 from algrid.store.ioerrors import guarded
 from algrid.store.reader import KINDS, part_id_of, read_parts
-from algrid.store.schema import SCHEMA_VERSION, SCHEMAS
+from algrid.store.schema import READABLE_SCHEMA_VERSIONS, SCHEMA_VERSION, SCHEMAS
 
 if TYPE_CHECKING:
     from algrid.grid.lazy import Grid
@@ -120,11 +120,28 @@ class Store:
             meta = json.loads(meta_path.read_text())
         except ValueError as exc:
             raise StoreError(f"{meta_path}: unreadable meta.json ({exc})") from None
-        if meta.get("schema_version") != SCHEMA_VERSION:
+        if meta.get("schema_version") not in READABLE_SCHEMA_VERSIONS:
             raise StoreError(
-                f"{root}: store schema version {meta.get('schema_version')!r}, this algrid reads version {SCHEMA_VERSION}"
+                f"{root}: store schema version {str(meta.get('schema_version'))[:40]}, this algrid reads versions "
+                f"{', '.join(map(str, READABLE_SCHEMA_VERSIONS))}: use the algrid that wrote it"
             )
         return cls(root, meta)
+
+    def upgrade_schema(self) -> None:
+        """Before writing parts of the current schema: raise an older store's ``meta.json`` to SCHEMA_VERSION.
+
+        Why: its old parts stay readable as they are, but an older algrid that compacted the store would drop the
+        columns it does not know (the version manifest); raised, the store is refused by it instead. Atomic and
+        idempotent, so concurrent runners may all do it.
+        """
+        old = self.meta.get("schema_version")
+        if old == SCHEMA_VERSION:
+            return
+        meta = dict(self.meta, schema_version=SCHEMA_VERSION)
+        meta.setdefault("schema_upgraded_from", old)
+        with guarded(self.root, "upgrading meta.json to the current schema"):
+            _atomic_write_text(self.root / "meta.json", json.dumps(meta, indent=2) + "\n")
+        self.meta = meta
 
     @classmethod
     def create_or_open(cls, root: str | Path, grid: Grid) -> Store:
@@ -160,6 +177,7 @@ class Store:
                 _exclusive_write_text(root / "meta.json", json.dumps(meta, indent=2) + "\n")
             store = cls.open(root)
             store.check_grid(grid)
+            store.upgrade_schema()
             for kind in (*KINDS, "grids", "claims", "manifests"):
                 (root / kind).mkdir(exist_ok=True)
             store.remember_grid(grid)
@@ -365,5 +383,6 @@ class Store:
                 tables[kind] = t.filter(pc.invert(pc.is_in(t["exp_key"], value_set=keys)))
             if tables["runs"].num_rows:
                 add.append(tables)
+        self.upgrade_schema()
         writer.replace_parts(self.root, affected, add, reason=reason)
         return hit.num_rows

@@ -1,9 +1,14 @@
-"""Arrow schemas of the result store (schema version 1) and ExperimentResult -> Arrow conversion.
+"""Arrow schemas of the result store (schema version 2) and ExperimentResult -> Arrow conversion.
 
 Why fixed schemas: every part written by any process on any host must concatenate with every other part, and
 DuckDB/pandas users get stable types. Hyperparameters are dictionary-encoded (few distinct values, millions of rows),
 metrics are float32 (7 significant digits is far beyond the noise of an AL curve), timings are the only columns allowed
 to differ between two runs of the same experiment.
+
+Schema versions: 2 added the version manifest (MANIFEST_COLUMNS) to the runs table. Version-1 parts stay readable
+as they are (:func:`conform` gives them null manifest columns: "not recorded"); a runner that writes to a version-1
+store raises its ``meta.json`` to 2, so that an older algrid, which would drop the new columns when it compacts,
+refuses the store instead.
 """
 
 from __future__ import annotations
@@ -17,18 +22,29 @@ from typing import Any
 import pyarrow as pa
 
 from algrid import __version__
-from algrid.results import CURVE_METRICS, CURVE_TIMINGS, SUMMARIES, SUMMARY_METRICS, ExperimentResult
+from algrid.results import (
+    CURVE_METRICS,
+    CURVE_TIMINGS,
+    MANIFEST_COLUMNS,
+    SUMMARIES,
+    SUMMARY_METRICS,
+    ExperimentResult,
+)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: Schema versions this algrid reads (and writes to, raising them to SCHEMA_VERSION).
+READABLE_SCHEMA_VERSIONS: tuple[int, ...] = (1, 2)
 
 _DICT = pa.dictionary(pa.int32(), pa.string())
 #: String dimensions (dictionary-encoded) and integer dimensions (int32) of a run row.
 STRING_DIMS: tuple[str, ...] = ("dataset", "strategy", "implementation", "initial_pool", "learner")
 INT_DIMS: tuple[str, ...] = ("batch_size", "split", "start", "seed")
 SUMMARY_COLUMNS: tuple[str, ...] = tuple(f"{m}_{s}" for m in SUMMARY_METRICS for s in SUMMARIES)
-#: Columns that may differ between two runs of the same experiment (everything else is deterministic).
+#: Columns that may differ between two runs of the same experiment (everything else is deterministic): timings,
+#: where and when it ran, and the software versions (a run is reproducible across them, or its exp_key changes).
 TIMING_COLUMNS: frozenset[str] = frozenset(
     {
+        *MANIFEST_COLUMNS,
         "wall_s",
         "cpu_s",
         "host",
@@ -60,6 +76,8 @@ RUNS_SCHEMA = pa.schema(
         pa.field("shard", pa.string()),  # "i/N" of the `algrid run --shard` that produced the row, else null
         pa.field("grid_fingerprint", _DICT),  # the grid exp_index refers to
         pa.field("query_learner", _DICT),  # the model the strategy scored with; null = the learner itself
+        # Schema version 2: the version manifest (algrid.results.MANIFEST_COLUMNS; null = not recorded)
+        *[pa.field(c, _DICT) for c in MANIFEST_COLUMNS],
     ]
 )
 
@@ -98,6 +116,17 @@ def _num(value: Any) -> float | None:
     return None if math.isnan(v) else v
 
 
+def _manifest(result: ExperimentResult) -> dict[str, str | None]:
+    """The run's manifest as recorded by the process that ran it; what that process could not send (a run stopped
+    from outside: timeout, crash) is this process's, which runs the same installation."""
+    got = result.manifest or {}
+    if all(c in got for c in MANIFEST_COLUMNS):
+        return {c: got[c] for c in MANIFEST_COLUMNS}
+    from algrid.engine.manifest import run_manifest
+
+    return run_manifest(result.config, got.get("forest")) | {c: got[c] for c in MANIFEST_COLUMNS if c in got}
+
+
 def result_rows(
     result: ExperimentResult, *, shard: str | None = None, grid_fingerprint: str | None = None
 ) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
@@ -126,6 +155,7 @@ def result_rows(
         "shard": shard,
         "grid_fingerprint": grid_fingerprint,
         "query_learner": cfg.get("query_learner"),
+        **_manifest(result),
     }
     curves = []
     for c, point in enumerate(result.curve):

@@ -19,6 +19,7 @@ from algrid.results import DIMENSIONS, STATUSES
 from algrid.store import claims, reader
 from algrid.store.core import Store
 from algrid.store.doneset import STATUS_RANK
+from algrid.store.versions import VERSION_COLUMNS, describe_versions, mix_warning, version_census
 
 _CHUNK = 1_000_000
 
@@ -84,7 +85,9 @@ def store_status(
     store = Store.open(store_dir)
     grid = store.grid(grid_path)
     snap = store.snapshot()
-    runs, damaged = reader.read_tolerant(snap.paths("runs"), "runs", ["exp_key", "status", "shard"])
+    runs, damaged = reader.read_tolerant(
+        snap.paths("runs"), "runs", ["exp_key", "status", "shard", *VERSION_COLUMNS]
+    )
     for kind in ("curves", "queries"):  # footers only: cheap, and catches truncated or foreign parts
         for p in snap.paths(kind):
             why = reader.part_problem(p, kind)
@@ -141,6 +144,7 @@ def store_status(
         }
         for d in DIMENSIONS
     }
+    out["versions"] = version_census(runs)
     out["damaged_parts"] = [{"part": k, "problem": v} for k, v in sorted(damaged.items())]
     out["untrusted_journals"] = sorted(snap.untrusted)
     timeout = float(grid.settings.get("timeout_s") or 0) or 86_400.0
@@ -159,6 +163,14 @@ def format_status(st: dict[str, Any], max_shards: int = 20) -> str:
         lines.append(
             f"  stale {st['stale']}: stored under an older version of a plugin, a file: dataset or a learner "
             "definition (kept, not reused; their experiments count as pending)"
+        )
+    versions = st.get("versions") or {}
+    if describe_versions(versions):
+        lines.append(f"  versions: {describe_versions(versions)}")
+    lines += mix_warning(versions, st["store"])
+    if versions.get("unrecorded"):
+        lines.append(
+            f"  {versions['unrecorded']} run(s) have no version record (written before algrid recorded versions)"
         )
     open_shards = [s for s in st["shards"] if s["pending"] or s["failed"] or s["timeout"]]
     n = st["shards"][0]["of"] if st["shards"] else 1

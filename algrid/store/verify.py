@@ -32,6 +32,7 @@ from algrid.store.integrity import checksum_problems, summary_mismatches
 from algrid.store.reader import KINDS, Snapshot, part_path, read_parts
 from algrid.store.schema import SCHEMAS, SUMMARY_COLUMNS, conform
 from algrid.store.status import _CHUNK, hex_to_keys
+from algrid.store.versions import VERSION_COLUMNS, mix_warning, version_census
 
 _EXAMPLES = 5
 
@@ -47,6 +48,10 @@ class VerifyReport:
     repaired: list[str] = field(default_factory=list)
     bad_parts: list[str] = field(default_factory=list)
     drop: dict[str, list[str]] = field(default_factory=dict)  # part id -> exp_keys whose rows repair removes
+    versions: dict[str, Any] = field(default_factory=dict)  # algrid.store.versions.version_census of the runs
+    warnings: list[str] = field(
+        default_factory=list
+    )  # findings that are not damage (a store mixing versions)
 
     def problem(self, text: str) -> None:
         self.ok = False
@@ -60,7 +65,7 @@ class VerifyReport:
 
 #: Curve rows checked per batch: verify holds one batch of parts in memory, plus the runs of the whole store.
 _BATCH_ROWS = 2_000_000
-_RUN_COLS = ["exp_key", "status", "cycles_done", "finished_at", *DIMENSIONS]
+_RUN_COLS = ["exp_key", "status", "cycles_done", "finished_at", *DIMENSIONS, *VERSION_COLUMNS]
 _SUMMARY_RUN_COLS = ["exp_key", "status", *SUMMARY_COLUMNS]
 
 
@@ -232,18 +237,29 @@ def _check_membership(runs: pa.Table, grids: list, report: VerifyReport) -> None
     stored = hex_to_keys(runs.column("exp_key").to_pylist())
     member = np.zeros(len(stored), dtype=bool)
     consistent = np.zeros(len(stored), dtype=bool)
+    known = np.zeros(len(stored), dtype=bool)  # every dimension value is one of a grid's
     for grid in grids:
         keys = _grid_keys(grid)
         if len(keys):
             pos = np.minimum(np.searchsorted(keys, stored), len(keys) - 1)
             member |= keys[pos] == stored
         codes, valid = _codes_in(grid, runs)
+        known |= valid
         consistent |= valid & (grid.keys_from_codes(codes) == stored)
     names = runs.column("exp_key").to_pylist()
-    outside = sorted({names[i] for i in np.flatnonzero(~member)})
+    outside = sorted({names[i] for i in np.flatnonzero(~member & ~known)})
     if outside:
         report.problem(
             f"{len(outside)} stored experiment(s) belong to no grid of this store, e.g. {', '.join(outside[:_EXAMPLES])}"
+        )
+    # Hyperparameters of the grid under another key: results of an older version of a versioned value (a plugin,
+    # a file: dataset, a learner definition, a strategy's seeding). Kept and never reused, as `status` says.
+    stale = sorted({names[i] for i in np.flatnonzero(~member & known)})
+    if stale:
+        report.notes.append(
+            f"{len(stale)} stale experiment(s): their hyperparameters are in the grid but their exp_key is of an "
+            "older version of a plugin, a file: dataset, a learner definition or a strategy's seeding "
+            "(kept, not reused)"
         )
     mismatched = sorted({names[i] for i in np.flatnonzero(member & ~consistent)})
     if mismatched:
@@ -268,6 +284,7 @@ def drop_rows(store: Store, drop: dict[str, list[str]], reason: str) -> int:
         if tables["runs"].num_rows:
             add.append(tables)
     if remove:  # the originals go to quarantine/, never deleted (PartsBusy: a runner is replacing them)
+        store.upgrade_schema()
         writer.replace_parts(store.root, remove, add, reason=reason, keep_removed=True)
     return n
 
@@ -332,6 +349,8 @@ def verify(store_dir: str | Path, repair: bool = False) -> VerifyReport:
         report.problem(f"cannot load the store's grid: {str(exc)[:300]}")
         grids = []
     _check_rows(runs, grids, report)
+    report.versions = version_census(runs)
+    report.warnings = mix_warning(report.versions, str(store_dir))
     _owner_files(store, report, repair)
     if not repair or report.ok:
         return report
