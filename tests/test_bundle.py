@@ -82,6 +82,8 @@ def test_bundle_contents(real_store, tmp_path):
     assert set(manifest["files"]) == set(names) - {"bundle.json"}
     listed = manifest["files"]["store/meta.json"]
     assert len(listed["sha256"]) == 64 and listed["bytes"] > 0
+    census = manifest["run_versions"]  # the software of the runs travels with them
+    assert census["mixed"] == [] and sum(census["columns"]["algrid_version"].values()) > 0
 
 
 def _rewrite(src: Path, dst: Path, change) -> None:

@@ -65,6 +65,7 @@ def write_bundle(store_dir: str | Path, out: str | Path, report: bool = True) ->
     """Write the bundle ``out`` of the store ``store_dir``; returns its manifest (without the file list)."""
     from algrid.store import Store
     from algrid.store.compact import compact
+    from algrid.store.versions import VERSION_COLUMNS, version_census
 
     source = Path(store_dir)
     out = Path(out)
@@ -97,7 +98,8 @@ def write_bundle(store_dir: str | Path, out: str | Path, report: bool = True) ->
             "source": str(source.resolve()),
             "grid_name": store_meta.get("grid_name"),
             "store_meta": store_meta,
-            "versions": _versions(),
+            "versions": _versions(),  # of the machine that wrote the bundle
+            "run_versions": version_census(Store.open(stage / "store").runs(list(VERSION_COLUMNS))),
             "parts": compacted["parts_after"],
             "report": "report/index.html" if report and report_note is None else None,
             "report_note": report_note,
