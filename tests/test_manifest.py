@@ -136,6 +136,14 @@ def test_a_store_mixing_versions_is_reported(mixed_store: Path) -> None:
     assert report["ok"] and report["versions"]["mixed"] == ["sklearn_version"]
 
 
+def test_the_report_names_the_software_and_the_mix(mixed_store: Path, tmp_path: Path) -> None:
+    res = invoke("report", mixed_store, "--out", tmp_path / "report")
+    assert res.exit_code == 0, res.output
+    page = (tmp_path / "report" / "index.html").read_text()
+    assert f"sklearn_version {{1.7.0, {sklearn.__version__}}}" in page
+    assert "warning: the runs mix versions" in page
+
+
 def test_manifest_columns_filter_queries(mixed_store: Path) -> None:
     old = invoke_json("query", "leaderboard", mixed_store, "--where", "sklearn_version = '1.7.0'")
     new = invoke_json(

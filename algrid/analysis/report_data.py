@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import pyarrow as pa
+
 from algrid.analysis.impact import impact_all
 from algrid.analysis.leaderboard import clean, dataset_means, rank_means, rank_sensitivity_summary, records
 from algrid.analysis.runtime import runtime
@@ -188,4 +190,16 @@ def build_report_data(
     rt = runtime(store)
     rt.pop("by_dataset_strategy", None)
     data["runtime"] = rt
+    data["versions"] = run_versions(store)
     return clean(data)
+
+
+def run_versions(store: StoreData) -> dict[str, Any]:
+    """The version census of the report's runs (algrid.store.versions): the software behind every number shown."""
+    from algrid.store.versions import VERSION_COLUMNS, version_census
+
+    cols = ", ".join(VERSION_COLUMNS)
+    grouped = store.con.execute(f"SELECT {cols}, count(*) AS n FROM runs GROUP BY ALL").fetchall()
+    names = [*VERSION_COLUMNS, "n"]
+    table = pa.table({c: [row[i] for row in grouped] for i, c in enumerate(names)})
+    return version_census(table, weight="n")

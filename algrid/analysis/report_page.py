@@ -212,6 +212,24 @@ def _runtime_tables(rt: dict) -> str:
     return "".join(parts)
 
 
+def _versions_line(census: dict) -> str:
+    """The software that produced the runs, and a warning when they mix versions (algrid.store.versions)."""
+    from algrid.store.versions import describe_mix, describe_versions
+
+    text = describe_versions(census)
+    if not text:
+        return ""
+    out = f"<br>runs produced with: {html.escape(text)}"
+    if census.get("unrecorded"):
+        out += f" · {census['unrecorded']} run(s) without a version record"
+    if census.get("mixed"):
+        out += (
+            "<br><strong>warning: the runs mix versions, so differences may come from the software: "
+            f"{html.escape('; '.join(describe_mix(census)))}</strong>"
+        )
+    return out
+
+
 def render_page(data: dict, title: str, source: str) -> str:
     """The full HTML document for report ``data`` (from build_report_data)."""
     from plotly.offline import get_plotlyjs
@@ -251,7 +269,7 @@ def render_page(data: dict, title: str, source: str) -> str:
         f"{html.escape(data['missing_policy'])}"
         + (f" · where {html.escape(data['where'])}" if data.get("where") else "")
         + f" · generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by algrid {__version__}"
-    )
+    ) + _versions_line(data.get("versions") or {})
     payload = dict(data, impact_help=IMPACT_HELP)
     blob = json.dumps(payload, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
     script = resources.files("algrid.analysis").joinpath("report_page.js").read_text(encoding="utf-8")

@@ -36,20 +36,24 @@ def _named(value: str) -> list[tuple[str, str]]:
     return [tuple(item.split("==", 1)) for item in value.split(";") if "==" in item]  # type: ignore[misc]
 
 
-def version_census(runs: pa.Table) -> dict[str, Any]:
+def version_census(runs: pa.Table, weight: str | None = None) -> dict[str, Any]:
     """``{"columns": {column: {value: runs}}, "mixed": [column, ...], "unrecorded": runs}``.
 
     ``al_library_version`` is counted per library (``scikit-activeml==1.0.1``) and ``plugin_versions`` per
     plugin: two libraries are not a mix, two versions of one are. ``unrecorded`` counts runs written before the
-    manifest existed (schema version 1).
+    manifest existed (schema version 1). ``weight``: a column of run counts (rows grouped by every version column).
     """
+    weights = _values(runs, weight) if weight else [1] * runs.num_rows
     libraries = _values(runs, "al_library")
     columns: dict[str, dict[str, int]] = {}
     for column in VERSION_COLUMNS:
         values = _values(runs, column)
         if column == "al_library_version":
             values = [f"{lib}=={v}" if lib and v else None for lib, v in zip(libraries, values, strict=True)]
-        counts = Counter(v for v in values if v is not None)
+        counts: Counter[str] = Counter()
+        for v, w in zip(values, weights, strict=True):
+            if v is not None:
+                counts[v] += w
         columns[column] = dict(sorted(counts.items()))
     mixed = []
     for column, seen in columns.items():
@@ -65,7 +69,8 @@ def version_census(runs: pa.Table) -> dict[str, Any]:
         elif len(seen) > 1:
             mixed.append(column)
     recorded = _values(runs, "python_version")
-    return {"columns": columns, "mixed": mixed, "unrecorded": sum(v is None for v in recorded)}
+    unrecorded = sum(w for v, w in zip(recorded, weights, strict=True) if v is None)
+    return {"columns": columns, "mixed": mixed, "unrecorded": unrecorded}
 
 
 def describe_versions(census: dict[str, Any], limit: int = 3) -> str:
