@@ -142,6 +142,8 @@ def test_the_report_names_the_software_and_the_mix(mixed_store: Path, tmp_path: 
     page = (tmp_path / "report" / "index.html").read_text()
     assert f"sklearn_version {{1.7.0, {sklearn.__version__}}}" in page
     assert "warning: the runs mix versions" in page
+    summary = json.loads((tmp_path / "report" / "summary.json").read_text())
+    assert summary["versions"]["mixed"] == ["sklearn_version"]
 
 
 def test_manifest_columns_filter_queries(mixed_store: Path) -> None:

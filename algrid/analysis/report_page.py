@@ -317,6 +317,7 @@ def write_interactive_report(
         "stability": {"k_min": data["stability"]["k_min"], "n_units": data["stability"]["n_units"]},
         "cd": {k: data["cd"][k] for k in ("cd", "friedman_p")} if "cd" in data["cd"] else data["cd"],
         "curves": {k: data["curves"].get(k) for k in ("n_points", "cycle_step", "pooled")},
+        "versions": data["versions"],
     }
     (out / "summary.json").write_text(json.dumps(summary_data, indent=2))
     return out / "index.html"
