@@ -122,23 +122,31 @@ def test_experiment_json_carries_the_manifest(grid_file: Path) -> None:
     assert doc["manifest"]["sklearn_version"] == sklearn.__version__
 
 
+def _cli_json(*args: object) -> dict:
+    """`algrid ARGS --json` in a fresh process: opening the mixed store loads the plugin it recorded, which must
+    not leak into this test process."""
+    done = run_cli(*args, "--json")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
 def test_a_store_mixing_versions_is_reported(mixed_store: Path) -> None:
-    status = invoke_json("status", mixed_store)
+    status = _cli_json("status", mixed_store)
     assert status["versions"]["mixed"] == ["sklearn_version"]
     assert status["versions"]["columns"]["sklearn_version"] == {"1.7.0": 8, sklearn.__version__: 8}
-    text = invoke("status", mixed_store)
-    assert text.exit_code == 0
-    assert "produced with different versions" in text.output and "sklearn_version: " in text.output
-    verify = invoke("store", "verify", mixed_store)
-    assert verify.exit_code == 0, verify.output  # not damage: the store is intact
+    text = run_cli("status", mixed_store)
+    assert text.returncode == 0
+    assert "produced with different versions" in text.stdout and "sklearn_version: " in text.stdout
+    verify = run_cli("store", "verify", mixed_store)
+    assert verify.returncode == 0, verify.stdout  # not damage: the store is intact
     assert "produced with different versions" in verify.stderr and "1.7.0 (8 runs)" in verify.stderr
-    report = invoke_json("store", "verify", mixed_store)
+    report = _cli_json("store", "verify", mixed_store)
     assert report["ok"] and report["versions"]["mixed"] == ["sklearn_version"]
 
 
 def test_the_report_names_the_software_and_the_mix(mixed_store: Path, tmp_path: Path) -> None:
-    res = invoke("report", mixed_store, "--out", tmp_path / "report")
-    assert res.exit_code == 0, res.output
+    res = run_cli("report", mixed_store, "--out", tmp_path / "report")
+    assert res.returncode == 0, res.stderr
     page = (tmp_path / "report" / "index.html").read_text()
     assert f"sklearn_version {{1.7.0, {sklearn.__version__}}}" in page
     assert "warning: the runs mix versions" in page
@@ -147,8 +155,8 @@ def test_the_report_names_the_software_and_the_mix(mixed_store: Path, tmp_path: 
 
 
 def test_manifest_columns_filter_queries(mixed_store: Path) -> None:
-    old = invoke_json("query", "leaderboard", mixed_store, "--where", "sklearn_version = '1.7.0'")
-    new = invoke_json(
+    old = _cli_json("query", "leaderboard", mixed_store, "--where", "sklearn_version = '1.7.0'")
+    new = _cli_json(
         "query", "leaderboard", mixed_store, "--where", f"sklearn_version = '{sklearn.__version__}'"
     )
     assert sum(row["n"] for row in old["rows"]) == 8
