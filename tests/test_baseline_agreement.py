@@ -58,7 +58,6 @@ def test_baseline_reproduces_algrid_curve_and_key(baseline, tmp_path, strategy, 
 def test_peer_export_gives_random_the_draws_of_algrids_loop(tmp_path):
     """The peer baselines rebuild random's generator from benchmarks/peers/export.py; it must be the loop's."""
     import json
-    import sys
 
     root = Path(__file__).resolve().parents[1] / "benchmarks" / "peers"
     spec = importlib.util.spec_from_file_location("algrid_peer_export", root / "export.py")
@@ -71,11 +70,10 @@ def test_peer_export_gives_random_the_draws_of_algrids_loop(tmp_path):
         "  split: [0]\n  start: [0, 1]\n  seed: [0]\n"
     )
     doc = export.export(grid, tmp_path / "out")
-    sys.path.insert(0, str(root))
-    try:
-        from common import random_generator
-    finally:
-        sys.path.remove(str(root))
+    spec = importlib.util.spec_from_file_location("algrid_peer_common", root / "common.py")
+    common = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(common)
+    random_generator = common.random_generator
     from algrid.grid import load_grid
 
     configs = {c.pop("exp_key"): c for c in load_grid(grid).configs(range(4))}
