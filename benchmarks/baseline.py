@@ -98,12 +98,13 @@ class _ModalLoop:
 
 def run(config: dict, settings: dict, csv_path: str | None) -> dict:
     from algrid.datasets import PREPROCESSING_VERSION, load_dataset
-    from algrid.engine.loop import _int_seed, initial_pool, seed_sequence, train_test_ids
+    from algrid.engine.loop import _int_seed, initial_pool, seed_sequence, strategy_setting, train_test_ids
     from algrid.identity import KEY_SETTINGS
     from algrid.identity import exp_key as identity_exp_key
     from algrid.results import DIMENSIONS
     from algrid.strategies import get_strategy
     from algrid.strategies.base import QueryContext
+    from algrid.strategies.seeding import key_versions
 
     dataset, learner = config["dataset"], config["learner"]
     split, batch, seed = int(config["split"]), int(config["batch_size"]), int(config["seed"])
@@ -125,7 +126,8 @@ def run(config: dict, settings: dict, csv_path: str | None) -> dict:
     labeled = initial_pool(
         X, y, train_ids, config["initial_pool"], np.random.default_rng(start_ss), _int_seed(start_ss)
     )
-    full = [config[d] for d in DIMENSIONS] + [test_size, preprocessing]
+    # fair randomness: the strategy's streams derive from the setting and the cycle, never its name
+    setting = strategy_setting(config, test_size, preprocessing)
     rows: list[dict] = []
 
     def evaluate(model, cycle: int, fit_s: float, query_s: float) -> None:
@@ -161,7 +163,7 @@ def run(config: dict, settings: dict, csv_path: str | None) -> dict:
                 break
             want = min(batch, len(pool))
             t0 = time.perf_counter()
-            s_seed, s_rng = seed_sequence("strategy", *full, cycle).spawn(2)
+            s_seed, s_rng = seed_sequence("strategy", *setting, cycle).spawn(2)
             ctx = QueryContext(
                 model=model,
                 X_pool=X[pool],
@@ -202,7 +204,8 @@ def run(config: dict, settings: dict, csv_path: str | None) -> dict:
     except Exception as exc:  # noqa: BLE001 - record like the study did, keep the process exit clean
         status, error = "failed", f"{type(exc).__name__}: {exc}"
     key_settings = {k: settings.get(k) for k in KEY_SETTINGS} | {"preprocessing": preprocessing}
-    exp_key = identity_exp_key(config, key_settings, DIMENSIONS)  # the grid's key of a built-in configuration
+    # the grid's key of a built-in configuration (with its seeding version, algrid.strategies.seeding)
+    exp_key = identity_exp_key(config, key_settings, DIMENSIONS, key_versions(config))
     if csv_path:
         frame = pd.DataFrame(rows)
         for d in DIMENSIONS:

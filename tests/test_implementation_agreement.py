@@ -3,7 +3,7 @@
 One logistic regression (no probability ties) is fit on a start set of a shipped binary (breast_cancer) and a
 multiclass (wine) dataset; each implementation's strategy picks the first batch of 10 from the rest. Implementations
 of the same concept must agree exactly; on a binary problem the three concepts are monotone transforms of the top
-probability, so all fifteen batches must coincide. ``python tests/test_implementation_agreement.py`` prints the
+probability, so all fifteen batches must coincide. ``python tests/test_implementation_agreement.py [rf]`` prints the
 Jaccard matrices (reproduced in docs/implementations.md).
 """
 
@@ -119,10 +119,14 @@ def test_model_has_no_ties_at_the_batch_boundary(batches):
 
 
 if __name__ == "__main__":
-    for ds in ("breast_cancer", "wine"):
-        labels, m = jaccard_matrix(first_batches(ds))
-        print(f"\n{ds} (learner lr, 3 labelled per class, batch {BATCH})\n")
-        print(markdown(labels, m))
+    import sys
+
+    # ``python tests/test_implementation_agreement.py [LEARNER ...]``: lr (no ties) by default; rf shows tie-breaking
+    for learner in sys.argv[1:] or ["lr"]:
+        for ds in ("breast_cancer", "wine"):
+            labels, m = jaccard_matrix(first_batches(ds, learner=learner))
+            print(f"\n{ds} (learner {learner}, 3 labelled per class, batch {BATCH})\n")
+            print(markdown(labels, m))
 
 
 # ------------------------------------------------------------------ analysis/implementation_agreement.py on a store

@@ -28,10 +28,10 @@ def export(grid_path: Path, out: Path, starts: int | None = None) -> dict:
         pool_order,
         seed_sequence,
         seed_sequences,
+        strategy_setting,
         train_test_ids,
     )
     from algrid.grid import load_grid
-    from algrid.results import DIMENSIONS
 
     grid = load_grid(grid_path)
     s = grid.settings
@@ -58,10 +58,11 @@ def export(grid_path: Path, out: Path, starts: int | None = None) -> dict:
             arrays[f"X_{name}"], arrays[f"y_{name}"] = np.asarray(ds.X), np.asarray(ds.y)
         ss = seed_sequence("start", name, split, test_size, c["initial_pool"], c["start"])
         start = initial_pool(ds.X, ds.y, train, c["initial_pool"], np.random.default_rng(ss), _int_seed(ss))
-        full = [c[d] for d in DIMENSIONS] + [test_size, preprocessing]
+        # fair randomness: the loop derives the strategy's streams from the setting, never the strategy's name
+        setting = strategy_setting(c, test_size, preprocessing)
         rng_seeds = []
         if c["strategy"] == "random":
-            for cyc in seed_sequences(["strategy", *full], range(1, cycles + 1)):
+            for cyc in seed_sequences(["strategy", *setting], range(1, cycles + 1)):
                 child = cyc.spawn(2)[1]  # the loop's (int seed, generator) pair: the generator's sequence
                 rng_seeds.append({"entropy": int(child.entropy), "spawn_key": list(child.spawn_key)})
         experiments.append(
