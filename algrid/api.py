@@ -72,7 +72,7 @@ def run(
             store,
             shard=shard_t,
             scheduler=scheduler,
-            n_workers=n_jobs if n_jobs > 1 else 2,
+            n_workers=max(n_jobs, 1),  # --jobs K: K workers, as for the local backend
             retry_failed=retry_failed,
             in_process=in_process,
             memory_mb=memory_mb,

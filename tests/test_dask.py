@@ -154,3 +154,26 @@ def test_unreachable_scheduler_is_a_clear_error(grid_file, tmp_path):
     with pytest.raises(DaskError, match="tcp://127.0.0.1:9"):
         run_dask(grid_file, tmp_path / "s", scheduler="tcp://127.0.0.1:9", progress=False, connect_timeout=2)
     assert not (tmp_path / "s").exists()  # nothing written before the scheduler answered
+
+
+def test_jobs_is_the_dask_worker_count(grid_file, tmp_path, monkeypatch):
+    """`--jobs K` with the Dask backend starts K workers, 1 included (it was silently 2)."""
+    import algrid.cluster.dask as dask_backend
+    from algrid import api
+
+    seen = []
+    monkeypatch.setattr(dask_backend, "run_dask", lambda *a, **kw: seen.append(kw["n_workers"]))
+    for jobs in (1, 3):
+        api.run(grid_file, tmp_path / "s", backend="dask", jobs=jobs)
+    assert seen == [1, 3]
+
+
+def test_cli_dask_run_ends_without_a_traceback(grid_file, local_store, tmp_path):
+    """The workers' fork servers end quietly when their Dask worker shuts down (it once printed
+    ConnectionResetError tracebacks after a successful run)."""
+    store = tmp_path / "s"
+    done = run_cli("run", grid_file, "--store", store, "--backend", "dask", "--jobs", "1")
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr and "Traceback" not in done.stdout
+    assert _runs(store).num_rows == _runs(local_store).num_rows
+    assert deterministic_table(store, "curves").equals(deterministic_table(local_store, "curves"))

@@ -194,7 +194,12 @@ def serve_forks(fd: int, parent_pid: int) -> None:
                 _reap(children)
             if ctl not in ready:
                 continue
-            msg, fds, _, _ = socket.recv_fds(ctl, 1, 1)
+            try:
+                msg, fds, _, _ = socket.recv_fds(ctl, 1, 1)
+            except (
+                ConnectionError
+            ):  # the runner's process ended without closing (a Dask worker shutting down)
+                msg, fds = b"", []
             if not msg:
                 return  # the runner is gone: its workers go too (finally)
             if msg == b"Q" or not fds:
