@@ -592,16 +592,19 @@ def peers_only(args: argparse.Namespace, argv: list[str] | None) -> int:
         "load_before": [round(x, 2) for x in os.getloadavg()],
         "machine": machine_info(),
     }
-    with tempfile.TemporaryDirectory(prefix="algrid-peers-") as tmp:
-        res.update(
-            peers.run_peers(
-                Path(tmp), args.reps, args.peer_starts, [int(b) for b in args.peer_batches.split(",") if b]
-            )
-        )
-    res["load_after"] = [round(x, 2) for x in os.getloadavg()]
     out = Path(args.out) if args.out else HERE / "results" / "peers.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(res, indent=1, default=float) + "\n")
+
+    def save(summary: dict[str, Any], done: bool = False) -> None:
+        """Write the rounds finished so far (``complete`` false until the last one)."""
+        res.update(summary)
+        res["load_after"] = [round(x, 2) for x in os.getloadavg()]
+        res["complete"] = done
+        out.write_text(json.dumps(res, indent=1, default=float) + "\n")
+
+    with tempfile.TemporaryDirectory(prefix="algrid-peers-") as tmp:
+        batches = [int(b) for b in args.peer_batches.split(",") if b]
+        save(peers.run_peers(Path(tmp), args.reps, args.peer_starts, batches, checkpoint=save), done=True)
     print(peers.markdown(res))
     log(f"wrote {out}")
     return 0

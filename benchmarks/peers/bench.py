@@ -14,6 +14,7 @@ import json
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +75,16 @@ def agreement(ours: dict[str, list[float]], theirs: dict[str, dict], learner_of:
     return res
 
 
-def run_peers(work: Path, reps: int, starts: int, batches: list[int] | None = None, jobs: int = 2) -> dict:
+def run_peers(
+    work: Path,
+    reps: int,
+    starts: int,
+    batches: list[int] | None = None,
+    jobs: int = 2,
+    checkpoint: Callable[[dict], None] | None = None,
+) -> dict:
+    """``reps`` interleaved rounds; after each round ``checkpoint`` gets the summary so far (a long run stopped
+    early still leaves its finished rounds)."""
     from export import export  # noqa: PLC0415 - benchmarks/peers is on sys.path (run.py puts it there)
     from meter import TreeMeter
 
@@ -103,6 +113,22 @@ def run_peers(work: Path, reps: int, starts: int, batches: list[int] | None = No
             sides[script].append({"cpu_s": m.cpu_s, "wall_s": m.wall_s, "cpu_method": m.cpu_method})
             curves[script] = json.loads(out.read_text())["curves"]
             log(f"{script} #{r + 1}: cpu {m.cpu_s:.1f}s wall {m.wall_s:.1f}s")
+        if checkpoint is not None:
+            checkpoint(summarize(doc, sides, curves, learner_of, starts, batches, r + 1, jobs))
+    return summarize(doc, sides, curves, learner_of, starts, batches, reps, jobs)
+
+
+def summarize(
+    doc: dict,
+    sides: dict[str, list[dict]],
+    curves: dict[str, Any],
+    learner_of: dict[str, str],
+    starts: int,
+    batches: list[int] | None,
+    reps: int,
+    jobs: int,
+) -> dict:
+    """Medians, per-pair ratios and curve agreement of the ``reps`` finished rounds."""
     med = statistics.median
     a_cpu = [x["cpu_s"] for x in sides["algrid"]]
     res: dict[str, Any] = {
