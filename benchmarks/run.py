@@ -289,7 +289,9 @@ def _instrument() -> tuple[_Probe, callable]:
     from algrid.learners import AllClassesClassifier
 
     probe = _Probe()
-    saved = {m: getattr(AllClassesClassifier, m) for m in ("fit", "predict", "predict_proba")}
+    # predict_and_proba (issue 19: test and pool rows in one pass) where this algrid has it
+    methods = ("fit", "predict", "predict_proba", "predict_and_proba")
+    saved = {m: AllClassesClassifier.__dict__[m] for m in methods if m in AllClassesClassifier.__dict__}
     for m, fn in saved.items():
         setattr(AllClassesClassifier, m, probe.wrap(fn, "learner_s"))
     reg = strategies._registry()

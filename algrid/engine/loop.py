@@ -281,8 +281,15 @@ class _State:
             self._rows, self._rows_of = _read_only(np.take(self.X, ids, axis=0)), ids
         return self._rows
 
-    def fit_eval(self, labeled_ids: np.ndarray, *, candidate: bool = False) -> CacheEntry:
-        """Fitted model + test metrics for a sorted labelled set (from the cache when possible)."""
+    def fit_eval(
+        self, labeled_ids: np.ndarray, *, candidate: bool = False, pool: np.ndarray | None = None
+    ) -> CacheEntry:
+        """Fitted model + test metrics for a sorted labelled set (from the cache when possible).
+
+        ``pool``: the pool rows the next query scores, when it reads probabilities. A learner that predicts test
+        and pool rows in one pass (the fast forest: one traversal per tree) then fills ``proba_pool`` right away,
+        with the values :meth:`proba` would compute; other learners keep computing it lazily (so a learner whose
+        ``predict_proba`` fails still fails at the query, as before)."""
         digest = labeled_digest(labeled_ids)
         key = self.key_prefix + (digest,)
         entry = self.pending.get(digest)
@@ -298,9 +305,14 @@ class _State:
             model = make_al_learner(self.learner, self.learner_seed, self.classes)
             model.fit(self.rows(labeled_ids), self.y[labeled_ids])
             model._frozen = True  # may be shared through the cache: strategies fit ctx.make_learner() models
-            pred = model.predict(self.X_test)
+            proba = None
+            if pool is not None and hasattr(getattr(model, "estimator_", None), "predict_and_proba"):
+                pred, proba = model.predict_and_proba(self.X_test, pool)
+                proba = _read_only(np.asarray(proba, dtype=np.float64))
+            else:
+                pred = model.predict(self.X_test)
             metrics = classification_metrics(self.y_test, pred, len(self.classes))
-            entry = CacheEntry(model=model, metrics=metrics)
+            entry = CacheEntry(model=model, metrics=metrics, proba_pool=proba)
         self._note_forest(entry.model)
         if candidate:
             self.pending[digest] = entry
@@ -528,8 +540,17 @@ def _loop(
     unavailable = is_labeled.copy()  # labelled or test rows: the oracle must never be asked for them
     unavailable[test_ids] = True
     labeled_ids = start_ids
+    pool_ids = ordered_train[~is_labeled[ordered_train]]
+    to_label = labels_to_add(settings, batch_size, len(start_ids), len(pool_ids))
+    n_cycles = -(-to_label // batch_size)
+    # The pool's rows, kept in pool order and shrunk with the pool: compressing last cycle's (warm, contiguous)
+    # copy is cheaper than gathering scattered rows of X after every fit. Read-only, so that no strategy can
+    # change what later cycles see.
+    X_pool = _read_only(np.take(X, pool_ids, axis=0))
+    # the pool the next query scores, given to the fit (one prediction pass where the learner can; fit_eval)
+    scored_pool = X_pool if spec.needs_proba and qstate is state and n_cycles else None
     t0 = time.perf_counter()
-    entry = state.fit_eval(labeled_ids)
+    entry = state.fit_eval(labeled_ids, pool=scored_pool)
     result.curve.append(_cycle_row(len(labeled_ids), entry.metrics, time.perf_counter() - t0, query_s))
     result.selected.append(start_ids.tolist())
     result.cycles_done = 0
@@ -538,17 +559,10 @@ def _loop(
 
     # Every cycle's strategy seed and generator up front, in one tight loop (the same values as one at a time,
     # cheaper than hashing between two model fits, whose caches are cold); only as many cycles as the pool feeds.
-    pool_ids = ordered_train[~is_labeled[ordered_train]]
-    to_label = labels_to_add(settings, batch_size, len(start_ids), len(pool_ids))
-    n_cycles = -(-to_label // batch_size)
     seeds = []
     for ss in seed_sequences(["strategy", *setting], range(1, n_cycles + 1)):
         ss_seed, ss_rng = ss.spawn(2)
         seeds.append((_int_seed(ss_seed), np.random.default_rng(ss_rng)))
-    # The pool's rows, kept in pool order and shrunk with the pool: compressing last cycle's (warm, contiguous)
-    # copy is cheaper than gathering scattered rows of X after every fit. Read-only, so that no strategy can
-    # change what later cycles see.
-    X_pool = _read_only(np.take(X, pool_ids, axis=0))
     for cycle in range(1, n_cycles + 1):
         want = min(
             batch_size, to_label - (len(labeled_ids) - len(start_ids))
@@ -586,7 +600,9 @@ def _loop(
         X_pool = _read_only(X_pool[keep])
         labeled_ids = np.flatnonzero(is_labeled).astype(np.int64, copy=False)
         t0 = time.perf_counter()
-        entry = state.fit_eval(labeled_ids)
+        entry = state.fit_eval(
+            labeled_ids, pool=X_pool if scored_pool is not None and cycle < n_cycles else None
+        )
         fit_s = time.perf_counter() - t0
         if cycle_limit and query_s + fit_s > cycle_limit:
             raise CycleLimitExceeded(cycle, query_s + fit_s, cycle_limit)

@@ -57,6 +57,19 @@ class AllClassesClassifier(ClassifierMixin, BaseEstimator):
             out[:, self.columns_] = self.estimator_.predict_proba(X)
         return out
 
+    def predict_and_proba(self, X: np.ndarray, X_other: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(predict(X), predict_proba(X_other))``: one pass over both row sets when the estimator offers it
+        (``predict_and_proba``, e.g. the fast forest: one traversal per tree instead of two), else the two calls.
+        The values are those of the two calls either way."""
+        joint = getattr(self.estimator_, "predict_and_proba", None) if self.estimator_ is not None else None
+        both = joint(X, X_other) if joint is not None else None
+        if both is None:
+            return self.predict(X), self.predict_proba(X_other)
+        pred, inner = both
+        out = np.zeros((len(X_other), len(self.classes_)), dtype=np.float64)
+        out[:, self.columns_] = inner
+        return pred, out
+
     def predict(self, X: np.ndarray) -> np.ndarray:
         if self.estimator_ is None:
             return np.full(len(X), self.constant_, dtype=self.classes_.dtype)
