@@ -13,7 +13,8 @@ process, which measures, in CPU seconds of that process (``time.process_time``; 
   *distinct* labelled set the engine reached (replayed from its selections, so the same sets), build the estimator
   (``algrid.learners.make_learner``: the same learner code), ``fit``, ``predict`` the test rows, and
   ``predict_proba`` the pool rows when the strategy reads probabilities; for ``rf`` the forest is written out by
-  hand on scikit-learn's Cython tree builder (the same trees) with one traversal for test and pool rows. Plus the
+  hand on scikit-learn's Cython tree builder (the same trees; one splitter for all trees) with one traversal for
+  test and pool rows. Plus the
   strategies' own ``select`` CPU from the instrumented run (strategy work is not the engine's). The floor's test
   accuracies are checked against the engine's curves (``floor_identical``).
 
@@ -78,7 +79,11 @@ def _instrument() -> tuple[_Probe, Any]:
 
     probe = _Probe()
     saved = {m: getattr(AllClassesClassifier, m) for m in ("fit", "predict", "predict_proba")}
-    extra = {m: AllClassesClassifier.__dict__[m] for m in ("predict_and_proba",) if m in AllClassesClassifier.__dict__}
+    extra = {
+        m: AllClassesClassifier.__dict__[m]
+        for m in ("predict_and_proba",)
+        if m in AllClassesClassifier.__dict__
+    }
     for m, fn in {**saved, **extra}.items():
         setattr(AllClassesClassifier, m, probe.wrap(fn, "learner_s"))
     reg = strategies._registry()
@@ -169,13 +174,15 @@ def _rf_floor(seed: int, X: Any, y: Any, X_eval: Any) -> Any:
     E32 = np.ascontiguousarray(X_eval, dtype=np.float32)
     k = len(classes)
     proba = np.zeros((len(E32), k), dtype=np.float64)
+    builder = DepthFirstTreeBuilder(
+        BestSplitter(Gini(1, n_classes), max_features, 1, 0.0, rng, None), 2, 1, 0.0, int32_max, 0.0
+    )
     for tree_seed in seeds.tolist():
-        rng.seed(tree_seed)
+        rng.seed(tree_seed)  # the bootstrap, then the splitter's seed: RandomForestClassifier's draws
         weight = np.bincount(rng.randint(0, n, n), minlength=n).astype(np.float64)
         rng.seed(tree_seed)
-        splitter = BestSplitter(Gini(1, n_classes), max_features, 1, 0.0, rng, None)
         tree = Tree(d, n_classes, 1)
-        DepthFirstTreeBuilder(splitter, 2, 1, 0.0, int32_max, 0.0).build(tree, X32, y_col, weight, None)
+        builder.build(tree, X32, y_col, weight, None)
         proba += tree.predict(E32)[:, :k]
     proba /= 100
     return classes, proba
@@ -199,7 +206,9 @@ def _floor(configs: list[dict], settings: dict, results: list[Any], learner: str
         for c, picked in enumerate(res.selected):
             labelled = sorted(labelled + list(picked))
             key = (ds, tuple(labelled))
-            queried = needs and c + 1 < len(res.selected)  # the engine scores the pool of every set it queries
+            queried = needs and c + 1 < len(
+                res.selected
+            )  # the engine scores the pool of every set it queries
             if key in jobs:
                 jobs[key][0] = jobs[key][0] or queried
             else:
@@ -389,7 +398,12 @@ def main(argv: list[str] | None = None) -> int:
         )
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        payload = {"machine": machine_info(), "args": vars(args) | {"out": str(args.out)}, "table": table, "runs": runs}
+        payload = {
+            "machine": machine_info(),
+            "args": vars(args) | {"out": str(args.out)},
+            "table": table,
+            "runs": runs,
+        }
         args.out.write_text(json.dumps(payload, indent=1, default=str))
     return 0
 
