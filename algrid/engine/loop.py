@@ -559,10 +559,13 @@ def _loop(
 
     # Every cycle's strategy seed and generator up front, in one tight loop (the same values as one at a time,
     # cheaper than hashing between two model fits, whose caches are cold); only as many cycles as the pool feeds.
+    # ss.spawn(2)'s two children, built directly (SeedSequence(entropy, spawn_key=(i,)): what spawn builds,
+    # without its bookkeeping), and the Generator default_rng would make from the second.
     seeds = []
+    new_ss, generator, pcg64 = np.random.SeedSequence, np.random.Generator, np.random.PCG64
     for ss in seed_sequences(["strategy", *setting], range(1, n_cycles + 1)):
-        ss_seed, ss_rng = ss.spawn(2)
-        seeds.append((_int_seed(ss_seed), np.random.default_rng(ss_rng)))
+        ss_seed, ss_rng = new_ss(ss.entropy, spawn_key=(0,)), new_ss(ss.entropy, spawn_key=(1,))
+        seeds.append((_int_seed(ss_seed), generator(pcg64(ss_rng))))
     for cycle in range(1, n_cycles + 1):
         want = min(
             batch_size, to_label - (len(labeled_ids) - len(start_ids))
