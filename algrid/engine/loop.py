@@ -425,7 +425,8 @@ def run_experiment(
 
     Curve row c describes the model fitted on the labelled set after cycle c: ``fit_s`` is its fit plus the test
     prediction, ``query_s`` the time to choose ``selected[c]`` (pool probabilities + strategy; for cycle 0 the
-    start-set draw). TimeoutError propagates so that runners can enforce limits. A query cycle (query + fit) longer
+    start-set draw; a learner predicting test and pool rows in one pass counts the pool's in ``fit_s``, see
+    ``_State.fit_eval``). TimeoutError propagates so that runners can enforce limits. A query cycle (query + fit) longer
     than ``settings["cycle_limit_s"]`` (wall seconds) ends the run as ``timeout`` with the cycles before it.
     """
     config = {d: config[d] for d in DIMENSIONS} | {
