@@ -357,9 +357,25 @@ def main(argv: list[str] | None = None) -> int:
                     file=sys.stderr,
                     flush=True,
                 )
+        table = _table(runs)
+        if args.out:  # after every round: a stopped benchmark keeps its finished rounds
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            payload = {"machine": machine_info(), "args": vars(args) | {"out": str(args.out)}}
+            payload |= {"rounds": rep + 1, "table": table, "runs": runs}
+            args.out.write_text(json.dumps(payload, indent=1, default=str))
+    _print_table(_table(runs))
+    return 0
+
+
+def _table(runs: dict[str, dict[str, list[dict]]]) -> dict[str, dict[str, Any]]:
+    """Medians per learner over the rounds finished on every side, and the ratios per interleaved pair."""
     table = {}
     for learner, by_side in runs.items():
+        done = min(len(v) for v in by_side.values())
+        by_side = {side: v[:done] for side, v in by_side.items()}
         a = by_side["after"]
+        if not a:
+            continue
         row = {
             "experiments": a[0]["experiments"],
             "floor_fits": a[0]["floor_fits"],
@@ -382,6 +398,10 @@ def main(argv: list[str] | None = None) -> int:
             )
             row["speedup"] = statistics.median(row["speedup_runs"])
         table[learner] = row
+    return table
+
+
+def _print_table(table: dict[str, dict[str, Any]]) -> None:
     print("| learner | engine CPU-s | floor CPU-s | engine / floor | loop overhead | before: engine CPU-s | "
           "before: engine / floor | before: overhead | speed-up (before / after) | same results |")  # fmt: skip
     print("|---|---|---|---|---|---|---|---|---|---|")
@@ -396,16 +416,6 @@ def main(argv: list[str] | None = None) -> int:
             f"| {learner} | {row['engine_cpu_s']:.2f} | {row['floor_cpu_s']:.2f} | {row['ratio']:.2f}x | "
             f"{row['loop_overhead']:.1%} | {before} |"
         )
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        payload = {
-            "machine": machine_info(),
-            "args": vars(args) | {"out": str(args.out)},
-            "table": table,
-            "runs": runs,
-        }
-        args.out.write_text(json.dumps(payload, indent=1, default=str))
-    return 0
 
 
 if __name__ == "__main__":
