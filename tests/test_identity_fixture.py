@@ -9,13 +9,12 @@ mixes the two), and only the experiments whose version did not change are compar
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
+from helpers import run_cli
 
 from algrid.grid import load_grid
 from algrid.identity import exp_key
@@ -29,18 +28,7 @@ FIXTURE = Path(__file__).parent / "fixtures" / "identity"
 @pytest.fixture(scope="module")
 def fresh_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     store = tmp_path_factory.mktemp("identity") / "store"
-    cmd = [
-        sys.executable,
-        "-m",
-        "algrid",
-        "run",
-        str(FIXTURE / "grid.yaml"),
-        "--store",
-        str(store),
-        "--jobs",
-        "2",
-    ]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    done = run_cli("run", FIXTURE / "grid.yaml", "--store", store, "--jobs", "2", timeout=600)
     assert done.returncode == 0, done.stderr
     return store
 

@@ -8,11 +8,10 @@ fresh run must equal it in every column but the timings (algrid.store.determinis
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from helpers import run_cli
 
 from algrid.grid import load_grid
 from algrid.learners import BUILTIN_LEARNERS
@@ -24,18 +23,7 @@ FIXTURE = Path(__file__).parent / "fixtures" / "learners_identity"
 @pytest.fixture(scope="module")
 def fresh_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     store = tmp_path_factory.mktemp("learners_identity") / "store"
-    cmd = [
-        sys.executable,
-        "-m",
-        "algrid",
-        "run",
-        str(FIXTURE / "grid.yaml"),
-        "--store",
-        str(store),
-        "--jobs",
-        "2",
-    ]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    done = run_cli("run", FIXTURE / "grid.yaml", "--store", store, "--jobs", "2", timeout=900)
     assert done.returncode == 0, done.stderr
     return store
 
