@@ -101,23 +101,53 @@ def _canonical(value: Any) -> Any:
     return str(value)
 
 
+def _payload(parts: Any) -> str:
+    """The canonical JSON of ``parts``: what a seed is hashed from, and so the key of every memo of seeded work
+    (a tuple key would merge ``1``, ``1.0`` and ``True``, which hash to different seeds)."""
+    return json.dumps([_canonical(p) for p in parts], separators=(",", ":"))
+
+
 def seed_sequence(*parts: Any) -> np.random.SeedSequence:
     """A SeedSequence from a stable blake2b hash of ``parts`` (same parts -> same seed in any process)."""
-    payload = json.dumps([_canonical(p) for p in parts], separators=(",", ":"))
-    digest = hashlib.blake2b(payload.encode("utf-8"), digest_size=16).digest()
+    digest = hashlib.blake2b(_payload(parts).encode("utf-8"), digest_size=16).digest()
     return np.random.SeedSequence(int.from_bytes(digest, "little"))
 
 
 def seed_sequences(parts: list[Any], counters: range) -> list[np.random.SeedSequence]:
     """``[seed_sequence(*parts, c) for c in counters]``, hashing the shared prefix once (one per cycle)."""
-    head = json.dumps([_canonical(p) for p in parts], separators=(",", ":"))
-    prefix = hashlib.blake2b((head[:-1] + ("," if parts else "")).encode("utf-8"), digest_size=16)
+    return _seed_sequences(_payload(parts), counters)
+
+
+def _seed_sequences(head: str, counters: range) -> list[np.random.SeedSequence]:
+    prefix = hashlib.blake2b((head[:-1] + ("," if head != "[]" else "")).encode("utf-8"), digest_size=16)
     out = []
     for c in counters:
         h = prefix.copy()
         h.update(f"{int(c)}]".encode())
         out.append(np.random.SeedSequence(int.from_bytes(h.digest(), "little")))
     return out
+
+
+@lru_cache(maxsize=256)
+def _cycle_streams(head: str, n_cycles: int) -> tuple[tuple[int, np.random.SeedSequence], ...]:
+    """Per cycle 1..n_cycles: the strategy's int seed and the SeedSequence of its generator.
+
+    They are ``seed_sequence("strategy", *setting, cycle).spawn(2)``'s two children, built directly
+    (``SeedSequence(entropy, spawn_key=(i,))``, what spawn builds, without its bookkeeping). Memoised because every
+    strategy of a setting gets the same streams (fair randomness) and a SeedSequence costs ~8 µs to build: three
+    per cycle were a tenth of a small learner's cycle.
+    """
+    out = []
+    for ss in _seed_sequences(head, range(1, n_cycles + 1)):
+        seed_ss = np.random.SeedSequence(ss.entropy, spawn_key=(0,))
+        out.append((_int_seed(seed_ss), np.random.SeedSequence(ss.entropy, spawn_key=(1,))))
+    return tuple(out)
+
+
+@lru_cache(maxsize=256)
+def _learner_seed(dataset: str, split: int, learner: str, seed: int) -> int:
+    """The learner's seed: one per (dataset, split, learner, seed), so equal labelled sets give equal fits."""
+    return _int_seed(seed_sequence("learner", dataset, split, learner, seed))
 
 
 def strategy_setting(config: dict[str, Any], test_size: float, preprocessing: str) -> list[Any]:
@@ -239,6 +269,45 @@ def initial_pool(
             picks.append(j)
         chosen = train_ids[np.array(picks, dtype=np.int64)]
     return np.sort(chosen.astype(np.int64))
+
+
+@lru_cache(maxsize=256)
+def _start_set(payload: str) -> np.ndarray:
+    """The start set seeded from ``payload`` = ``_payload(["start", dataset, split, test_size, initial_pool,
+    start])``, read-only. Memoised: every strategy of a setting starts from it (a k-means start costs a fit)."""
+    from algrid.datasets import load_dataset
+
+    parts = json.loads(payload)
+    _, dataset, split, test_size, spec, _ = parts
+    ss = seed_sequence(*parts)
+    ds = load_dataset(dataset)
+    ids = initial_pool(
+        ds.X,
+        ds.y,
+        train_test_ids(dataset, split, test_size)[0],
+        spec,
+        np.random.default_rng(ss),
+        _int_seed(ss),
+    )
+    return _read_only(ids)
+
+
+class _CycleContext(QueryContext):
+    """The loop's QueryContext: given a SeedSequence, ``ctx.rng`` is built on first use as
+    ``Generator(PCG64(ss))`` (what ``default_rng(ss)`` returns). Why: most strategies never draw from it, and a
+    Generator costs ~6 µs a cycle."""
+
+    _rng: np.random.Generator | np.random.SeedSequence
+
+    @property
+    def rng(self) -> np.random.Generator:
+        if not isinstance(self._rng, np.random.Generator):
+            self._rng = np.random.Generator(np.random.PCG64(self._rng))
+        return self._rng
+
+    @rng.setter
+    def rng(self, value: Any) -> None:  # a Generator, or the SeedSequence to build it from
+        self._rng = value
 
 
 # ---------------------------------------------------------------------------------------------- the loop
@@ -506,7 +575,7 @@ def _loop(
 
     def fitter(name: str) -> _State:
         """Fits of learner ``name`` on this experiment's labelled sets (seeded and cached per learner kind)."""
-        name_seed = _int_seed(seed_sequence("learner", dataset, split, name, seed))
+        name_seed = _learner_seed(dataset, split, name, seed)
         return _State(
             X=X,
             y=y,
@@ -531,9 +600,8 @@ def _loop(
 
     # cycle 0: the start set
     t0 = time.perf_counter()
-    start_ss = seed_sequence("start", dataset, split, test_size, config["initial_pool"], config["start"])
-    start_ids = initial_pool(
-        X, y, train_ids, config["initial_pool"], np.random.default_rng(start_ss), _int_seed(start_ss)
+    start_ids = _start_set(
+        _payload(["start", dataset, split, test_size, config["initial_pool"], config["start"]])
     )
     query_s = time.perf_counter() - t0
     is_labeled = np.zeros(len(y), dtype=bool)
@@ -558,15 +626,8 @@ def _loop(
     if on_cycle is not None:
         on_cycle(result)
 
-    # Every cycle's strategy seed and generator up front, in one tight loop (the same values as one at a time,
-    # cheaper than hashing between two model fits, whose caches are cold); only as many cycles as the pool feeds.
-    # ss.spawn(2)'s two children, built directly (SeedSequence(entropy, spawn_key=(i,)): what spawn builds,
-    # without its bookkeeping), and the Generator default_rng would make from the second.
-    seeds = []
-    new_ss, generator, pcg64 = np.random.SeedSequence, np.random.Generator, np.random.PCG64
-    for ss in seed_sequences(["strategy", *setting], range(1, n_cycles + 1)):
-        ss_seed, ss_rng = new_ss(ss.entropy, spawn_key=(0,)), new_ss(ss.entropy, spawn_key=(1,))
-        seeds.append((_int_seed(ss_seed), generator(pcg64(ss_rng))))
+    # every cycle's strategy streams, shared by the setting's strategies; only as many cycles as the pool feeds
+    streams = _cycle_streams(_payload(["strategy", *setting]), n_cycles)
     for cycle in range(1, n_cycles + 1):
         want = min(
             batch_size, to_label - (len(labeled_ids) - len(start_ids))
@@ -574,15 +635,15 @@ def _loop(
         t0 = time.perf_counter()
         qentry = entry if qstate is state else qstate.fit_eval(labeled_ids)  # the query model: query_s
         proba = qstate.proba(qentry, X_pool) if spec.needs_proba else None
-        strat_seed, strat_rng = seeds[cycle - 1]
-        ctx = QueryContext(
+        strat_seed, rng_stream = streams[cycle - 1]
+        ctx = _CycleContext(
             model=qentry.model,
             X_pool=X_pool,
             X_labeled=state.rows(labeled_ids),
             y_labeled=y[labeled_ids],
             classes=classes,
             batch_size=want,
-            rng=strat_rng,
+            rng=rng_stream,  # type: ignore[arg-type]  # the Generator is built on first use
             seed=strat_seed,
             make_learner=make_learner,
             proba_pool=proba,
