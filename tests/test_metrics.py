@@ -127,6 +127,25 @@ def test_summaries_definitions():
     assert s["accuracy_aulc"] == pytest.approx(area / 7)
 
 
+@pytest.mark.parametrize("length", [2, 3, 6, 9, 10, 17, 31, 101])
+def test_summaries_equal_numpy_mean_and_trapezoid_bit_for_bit(length):
+    """Stored summaries must not move by one bit when their arithmetic is rewritten for speed: equal to
+    ``ndarray.mean`` and ``np.trapezoid``, exactly (pairwise sums from 9 values on)."""
+    rng = np.random.default_rng(length)
+    curve = [
+        {m: float(v) for m, v in zip(SUMMARY_METRICS, rng.random(len(SUMMARY_METRICS)), strict=True)}
+        for _ in range(length)
+    ]
+    s = summarize(curve)
+    for metric in SUMMARY_METRICS:
+        values = np.array([row[metric] for row in curve])
+        rounds = values[1:]
+        assert s[f"{metric}_mean"] == float(rounds.mean())
+        assert s[f"{metric}_aulc"] == float(np.trapezoid(values) / len(rounds))
+        assert s[f"{metric}_first5"] == float(rounds[:5].mean())
+        assert s[f"{metric}_last5"] == float(rounds[-5:].mean())
+
+
 def test_aulc_is_normalised_to_unit_interval():
     perfect = summarize([{"accuracy": 1.0}] * 11, metrics=["accuracy"])
     assert perfect["accuracy_aulc"] == pytest.approx(1.0)

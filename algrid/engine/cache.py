@@ -89,6 +89,9 @@ class CacheEntry:
     proba_pool: np.ndarray | None = None  # read-only, filled on first use
     extras: dict[str, Any] = field(default_factory=dict)
     nbytes: int = 0  # approximate footprint, maintained by ModelCache
+    forest: bool | None = (
+        None  # fitted by the fast forest (True), scikit-learn's (False), or no forest (None)
+    )
 
 
 class ModelCache:

@@ -90,8 +90,13 @@ class StrategyError(RuntimeError):
 # ---------------------------------------------------------------------------------------------- seeding
 
 
+_PLAIN = frozenset({str, int, float, bool})
+
+
 def _canonical(value: Any) -> Any:
     """JSON-stable form of a configuration value (numpy ints and Python ints hash alike)."""
+    if type(value) in _PLAIN:  # the common case, without the isinstance chain
+        return value
     if isinstance(value, bool | np.bool_):
         return bool(value)
     if isinstance(value, int | np.integer):
@@ -368,7 +373,7 @@ class _State:
         if entry is None and self.cache is not None:
             entry = self.cache.get(key, count=not candidate)
             if entry is not None:
-                self._note_forest(entry.model)
+                self._note_forest(entry)
                 return entry
         if entry is None:
             model = make_al_learner(self.learner, self.learner_seed, self.classes)
@@ -381,21 +386,17 @@ class _State:
             else:
                 pred = model.predict(self.X_test)
             metrics = classification_metrics(self.y_test, pred, len(self.classes))
-            entry = CacheEntry(model=model, metrics=metrics, proba_pool=proba)
-        self._note_forest(entry.model)
+            entry = CacheEntry(model=model, metrics=metrics, proba_pool=proba, forest=_fit_path(model))
+        self._note_forest(entry)
         if candidate:
             self.pending[digest] = entry
         elif self.cache is not None:
             self.cache.put(key, entry)
         return entry
 
-    def _note_forest(self, model: Any) -> None:
-        # imported here: scikit-learn loads with the first model, not with the engine
-        from algrid.learners.fast_forest import fit_path
-
-        path = fit_path(model)
-        if path is not None:
-            self.forests.add(path)
+    def _note_forest(self, entry: CacheEntry) -> None:
+        if entry.forest is not None:
+            self.forests.add(entry.forest)
 
     def proba(self, entry: CacheEntry, X_pool: np.ndarray) -> np.ndarray:
         """``predict_proba`` over the pool rows ``X_pool``, computed at most once per fitted model."""
@@ -406,6 +407,13 @@ class _State:
             if self.cache is not None:
                 self.cache.grew(self.key_prefix + (self.current_digest,), proba.nbytes)
         return entry.proba_pool
+
+
+def _fit_path(model: Any) -> bool | None:
+    # imported here: scikit-learn loads with the first model, not with the engine
+    from algrid.learners.fast_forest import fit_path
+
+    return fit_path(model)
 
 
 def _check_selection(positions: Any, n_pool: int, want: int) -> np.ndarray:

@@ -131,13 +131,17 @@ def _summaries(values: np.ndarray) -> dict[str, float]:
     if len(values) == 1:  # no query round ran: every summary is the start-set value
         return dict.fromkeys(SUMMARIES, float(values[0]))
     rounds = values[1:]  # cycles 1..T, the prior study's "mean over cycles"
+    first, last = rounds[:5], rounds[-5:]
     t = len(rounds)
+    # The arithmetic of ndarray.mean and np.trapezoid (the same pairwise sums, the same bits), without their
+    # argument handling, which cost more than the sums: every run summarises 4 metrics x 5 ways.
+    total = np.add.reduce
     return {
-        "mean": float(rounds.mean()),
+        "mean": float(total(rounds) / t),
         # trapezoid over cycles 0..T with unit spacing, divided by the x-range T: a curve stuck at 1.0 scores 1.0
-        "aulc": float(np.trapezoid(values) / t),
-        "first5": float(rounds[:5].mean()),
-        "last5": float(rounds[-5:].mean()),
+        "aulc": float(total((values[1:] + values[:-1]) / 2.0) / t),
+        "first5": float(total(first) / len(first)),
+        "last5": float(total(last) / len(last)),
         "final": float(rounds[-1]),
     }
 
@@ -149,9 +153,12 @@ def summarize(
 
     A curve with only cycle 0 summarises to the cycle-0 value; an empty curve to NaN.
     """
+    # one array for all metrics, one contiguous row per metric (every run pays this once)
+    table = np.array([[row[m] for row in curve] for m in metrics], dtype=np.float64).reshape(
+        len(metrics), len(curve)
+    )
     out: dict[str, float] = {}
-    for metric in metrics:
-        values = np.array([row[metric] for row in curve], dtype=np.float64)
+    for metric, values in zip(metrics, table, strict=True):
         for name, value in _summaries(values).items():
             out[f"{metric}_{name}"] = value
     return out
