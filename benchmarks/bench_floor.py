@@ -16,7 +16,9 @@ process, which measures, in CPU seconds of that process (``time.process_time``; 
   hand on scikit-learn's Cython tree builder (the same trees; one splitter for all trees) with one traversal for
   test and pool rows. Plus the
   strategies' own ``select`` CPU from the instrumented run (strategy work is not the engine's). The floor's test
-  accuracies are checked against the engine's curves (``floor_identical``).
+  accuracies are checked against the engine's curves (``floor_identical``). scikit-learn's per-call checks
+  (parameters, NaN/inf scans) are skipped in the floor as in the engine (``algrid.engine.trusted``): a hand-written
+  loop can skip them too.
 
 Every learner is measured in ``--reps`` rounds; with ``--before PATH`` each round also runs the same child with
 ``PYTHONPATH=PATH`` (e.g. main's checkout), interleaved (after, before / before, after), and the curves and
@@ -229,9 +231,14 @@ def _floor(configs: list[dict], settings: dict, results: list[Any], learner: str
         plan.append((X, y, X_test, y_test, lab, pool, seed, acc))
 
     same = 0
+    from sklearn import config_context
     from threadpoolctl import threadpool_limits
 
     limit = threadpool_limits(1)  # one BLAS/OpenMP thread, as the engine runs its learners
+    # scikit-learn's per-call checks of constant parameters and finite data are avoidable work, skipped here as
+    # the engine skips them for built-in learners (algrid.engine.trusted)
+    checks = config_context(skip_parameter_validation=True, assume_finite=True)
+    checks.__enter__()
     t0 = time.process_time()
     for X, y, X_test, y_test, lab, pool, seed, acc in plan:
         X_lab, y_lab = X[lab], y[lab]
@@ -251,6 +258,7 @@ def _floor(configs: list[dict], settings: dict, results: list[Any], learner: str
                 est.predict_proba(X[pool])
         same += float(np.mean(pred == y_test)) == acc
     cpu = time.process_time() - t0
+    checks.__exit__(None, None, None)
     limit.restore_original_limits()
     return {"cpu_s": cpu, "fits": len(plan), "identical_accuracy": same}
 

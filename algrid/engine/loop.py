@@ -41,6 +41,7 @@ import sys
 import time
 import warnings
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -51,6 +52,7 @@ from threadpoolctl import ThreadpoolController
 from algrid.engine.cache import CacheEntry, ModelCache, labeled_digest, process_cache
 from algrid.engine.manifest import forest_code, run_manifest
 from algrid.engine.metrics import classification_metrics, summarize
+from algrid.engine.trusted import trusted_calls
 from algrid.identity import KEY_SETTINGS, OPTIONAL_KEY_SETTINGS, key_settings_of
 from algrid.identity import exp_key as identity_exp_key
 from algrid.learners import make_al_learner
@@ -337,6 +339,8 @@ class _State:
     forests: set[bool] = field(
         default_factory=set
     )  # which forest code fit this run's models (version manifest)
+    # the context of every fit/predict call: what scikit-learn need not check again (algrid.engine.trusted)
+    calls: Callable[[], AbstractContextManager] = nullcontext
     X_test: np.ndarray = field(
         init=False
     )  # the test rows, copied once per experiment instead of once per fit
@@ -377,14 +381,15 @@ class _State:
                 return entry
         if entry is None:
             model = make_al_learner(self.learner, self.learner_seed, self.classes)
-            model.fit(self.rows(labeled_ids), self.y[labeled_ids])
+            with self.calls():
+                model.fit(self.rows(labeled_ids), self.y[labeled_ids])
+                proba = None
+                if pool is not None and hasattr(getattr(model, "estimator_", None), "predict_and_proba"):
+                    pred, proba = model.predict_and_proba(self.X_test, pool)
+                    proba = _read_only(np.asarray(proba, dtype=np.float64))
+                else:
+                    pred = model.predict(self.X_test)
             model._frozen = True  # may be shared through the cache: strategies fit ctx.make_learner() models
-            proba = None
-            if pool is not None and hasattr(getattr(model, "estimator_", None), "predict_and_proba"):
-                pred, proba = model.predict_and_proba(self.X_test, pool)
-                proba = _read_only(np.asarray(proba, dtype=np.float64))
-            else:
-                pred = model.predict(self.X_test)
             metrics = classification_metrics(self.y_test, pred, len(self.classes))
             entry = CacheEntry(model=model, metrics=metrics, proba_pool=proba, forest=_fit_path(model))
         self._note_forest(entry)
@@ -401,7 +406,8 @@ class _State:
     def proba(self, entry: CacheEntry, X_pool: np.ndarray) -> np.ndarray:
         """``predict_proba`` over the pool rows ``X_pool``, computed at most once per fitted model."""
         if entry.proba_pool is None:
-            proba = np.asarray(entry.model.predict_proba(X_pool), dtype=np.float64)
+            with self.calls():
+                proba = np.asarray(entry.model.predict_proba(X_pool), dtype=np.float64)
             proba.setflags(write=False)
             entry.proba_pool = proba
             if self.cache is not None:
@@ -594,6 +600,7 @@ def _loop(
             key_prefix=(dataset, split, test_size, preprocessing, name, seed, name_seed),
             cache=cache,
             forests=forests,
+            calls=trusted_calls(name, dataset),
         )
 
     state = fitter(learner)

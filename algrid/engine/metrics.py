@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from algrid.results import CURVE_METRICS, SUMMARIES, SUMMARY_METRICS
+from algrid.results import SUMMARIES, SUMMARY_METRICS
 
 __all__ = ["classification_metrics", "confusion", "summarize", "summary_keys"]
 
@@ -53,11 +53,8 @@ def classification_metrics(
     """
     cm = confusion(y_true, y_pred, n_classes)
     if n_classes < _SEQUENTIAL_MAX:
-        out = _metrics_python(cm.tolist(), extra)
-    else:
-        out = _metrics_numpy(cm, extra)
-    assert all(k in out for k in CURVE_METRICS)
-    return out
+        return _metrics_python(cm.tolist(), extra)
+    return _metrics_numpy(cm, extra)
 
 
 def _metrics_numpy(cm_counts: np.ndarray, extra: bool) -> dict[str, float]:
@@ -84,38 +81,43 @@ def _metrics_numpy(cm_counts: np.ndarray, extra: bool) -> dict[str, float]:
     return out
 
 
-def _sum(values: list[float]) -> float:
-    """Left-to-right float sum: NumPy's order for fewer than ``_SEQUENTIAL_MAX`` values."""
-    total = 0.0
-    for v in values:
-        total += v
-    return total
-
-
 def _metrics_python(cm: list[list[int]], extra: bool) -> dict[str, float]:
-    # counts are integers, so tp/support/predicted/n are exact in any order; only the averages need NumPy's order
+    # One pass over the classes, each average a left-to-right running sum (NumPy's order below _SEQUENTIAL_MAX
+    # values). Counts are integers, so tp/support/predicted/n are exact in any order.
+    predicted = [sum(col) for col in zip(*cm, strict=True)]
+    n = 0
+    tp_sum = recall_sum = precision_sum = f1_sum = f1_weighted = present_sum = 0.0
+    precision_weighted = recall_weighted = 0.0
+    present = 0
+    for i, row in enumerate(cm):
+        t, s, p = float(row[i]), float(sum(row)), float(predicted[i])
+        n += s
+        recall = t / s if s > 0 else 0.0
+        precision = t / p if p > 0 else 0.0
+        f1 = 2.0 * t / (s + p) if s + p > 0 else 0.0
+        tp_sum += t
+        recall_sum += recall
+        precision_sum += precision
+        f1_sum += f1
+        f1_weighted += f1 * s
+        if s > 0:
+            present_sum += recall
+            present += 1
+        if extra:
+            precision_weighted += precision * s
+            recall_weighted += recall * s
     k = len(cm)
-    tp = [float(cm[i][i]) for i in range(k)]
-    support = [float(sum(row)) for row in cm]
-    predicted = [float(sum(col)) for col in zip(*cm, strict=True)]
-    n = float(sum(support))
-    recall = [t / s if s > 0 else 0.0 for t, s in zip(tp, support, strict=True)]
-    precision = [t / p if p > 0 else 0.0 for t, p in zip(tp, predicted, strict=True)]
-    f1 = [2.0 * t / (s + p) if s + p > 0 else 0.0 for t, s, p in zip(tp, support, predicted, strict=True)]
-    present = [r for r, s in zip(recall, support, strict=True) if s > 0]
     out = {
-        "accuracy": _sum(tp) / n if n else 0.0,
-        "balanced_accuracy": _sum(present) / len(present) if present else 0.0,
-        "f1_macro": _sum(f1) / k,
-        "f1_weighted": _sum([f * s for f, s in zip(f1, support, strict=True)]) / n if n else 0.0,
-        "precision_macro": _sum(precision) / k,
-        "recall_macro": _sum(recall) / k,
+        "accuracy": tp_sum / n if n else 0.0,
+        "balanced_accuracy": present_sum / present if present else 0.0,
+        "f1_macro": f1_sum / k,
+        "f1_weighted": f1_weighted / n if n else 0.0,
+        "precision_macro": precision_sum / k,
+        "recall_macro": recall_sum / k,
     }
     if extra:
-        out["precision_weighted"] = (
-            _sum([p * s for p, s in zip(precision, support, strict=True)]) / n if n else 0.0
-        )
-        out["recall_weighted"] = _sum([r * s for r, s in zip(recall, support, strict=True)]) / n if n else 0.0
+        out["precision_weighted"] = precision_weighted / n if n else 0.0
+        out["recall_weighted"] = recall_weighted / n if n else 0.0
     return out
 
 
