@@ -85,7 +85,7 @@ def _metrics_python(cm: list[list[int]], extra: bool) -> dict[str, float]:
     # One pass over the classes, each average a left-to-right running sum (NumPy's order below _SEQUENTIAL_MAX
     # values). Counts are integers, so tp/support/predicted/n are exact in any order.
     predicted = [sum(col) for col in zip(*cm, strict=True)]
-    n = 0
+    n = 0.0
     tp_sum = recall_sum = precision_sum = f1_sum = f1_weighted = present_sum = 0.0
     precision_weighted = recall_weighted = 0.0
     present = 0
