@@ -42,6 +42,18 @@ res = ex.run_experiment(cfg, {"cycles": 2, "test_size": 0.4})
 assert res.status == "ok", res.error
 """
 
+HELD = (
+    API.replace("res = ex.run_experiment", "ex.hold_one_thread()\nres = ex.run_experiment")
+    + """
+res = ex.run_experiment(cfg | {"start": 1}, {"cycles": 2, "test_size": 0.4})
+assert res.status == "ok", res.error
+"""
+)
+
+AFTER = """
+seen.append([(i["internal_api"], i["filepath"], i["num_threads"]) for i in threadpoolctl.threadpool_info()])
+"""
+
 CLI = """
 import contextlib, io
 from algrid.cli import main
@@ -88,3 +100,18 @@ def test_experiment_command_first_call_limits_threads(tmp_path: Path):
     grid = tmp_path / "threads.yaml"
     grid.write_text(GRID)
     _check(_probe(CLI, str(grid)))
+
+
+def test_api_restores_the_pools_after_an_experiment():
+    """A user's process gets its thread counts back after run_experiment (the limit is per experiment)."""
+    *fits, after = _probe(API + AFTER)
+    _check(fits)
+    assert max(n for _, _, n in after) > 1, after  # the default sizes (4 asked; OpenBLAS caps at the cores)
+
+
+def test_worker_hold_keeps_one_thread_for_the_process():
+    """algrid's workers hold the limit for good (hold_one_thread): every fit, and the process after, see 1."""
+    *fits, after = _probe(HELD + AFTER)
+    assert len(fits) >= 4  # two experiments
+    _check(fits)
+    assert {n for _, _, n in after} == {1}, after
