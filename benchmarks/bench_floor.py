@@ -272,6 +272,10 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
     for name in sorted({c["dataset"] for c in configs}):
         load_dataset(name)
     freeze_imports()
+    import algrid.engine.loop as loop
+
+    if hasattr(loop, "hold_one_thread"):  # as a worker process does (older checkouts set it per experiment)
+        loop.hold_one_thread()
     _engine(configs[:1], settings, instrument=False)  # imports, the fast forest's self-check: off the clock
     plain = _engine(configs, settings, instrument=False)
     floor = _floor(configs, settings, plain["results"], args.child)

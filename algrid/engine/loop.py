@@ -639,8 +639,6 @@ def _loop(
     query_s = time.perf_counter() - t0
     is_labeled = np.zeros(len(y), dtype=bool)
     is_labeled[start_ids] = True
-    unavailable = is_labeled.copy()  # labelled or test rows: the oracle must never be asked for them
-    unavailable[test_ids] = True
     labeled_ids = start_ids
     pool_ids = ordered_train[~is_labeled[ordered_train]]
     to_label = labels_to_add(settings, batch_size, len(start_ids), len(pool_ids))
@@ -687,10 +685,9 @@ def _loop(
         np.random.seed(strat_seed)  # modAL / small-text read the global NumPy RNG
         positions = _check_selection(spec.select(ctx), len(pool_ids), want)
         query_s = time.perf_counter() - t0
+        # the pool holds only unlabelled train rows and the positions are distinct and in range (checked): the
+        # oracle is never asked for a labelled or a test row
         new_ids = pool_ids[positions]
-        if unavailable[new_ids].any():
-            raise StrategyError("selection contains a labelled or test row")
-        unavailable[new_ids] = True
         is_labeled[new_ids] = True
         keep = np.ones(len(pool_ids), dtype=bool)  # the pool keeps its order minus what was labelled
         keep[positions] = False  # (a mask, not np.delete: its Python-level checks cost more than the copy)
