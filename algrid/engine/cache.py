@@ -6,13 +6,12 @@ several cycles. The loop fits on the labelled set in sorted row-id order with a 
 on (dataset, split, learner, seed), so the fitted model is a pure function of the cache key below and a hit is
 exact: results are byte-identical with the cache on or off.
 
-Key: (dataset, split, test_size, preprocessing, learner, seed, learner_seed, digest of the sorted labelled row ids).
+Key: (dataset, split, test_size, preprocessing, learner, seed, learner_seed, the bytes of the sorted labelled row ids).
 The pool is the train split minus the labelled set, so the key also determines the pool and its probabilities.
 """
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -74,10 +73,13 @@ def approx_nbytes(obj: Any, _depth: int = 0, _seen: set[int] | None = None) -> i
     return total
 
 
-def labeled_digest(sorted_ids: np.ndarray) -> str:
-    """Stable digest of a labelled set given as sorted dataset row ids."""
-    data = np.ascontiguousarray(sorted_ids, dtype="<i8").tobytes()
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+def labeled_digest(sorted_ids: np.ndarray) -> bytes:
+    """The cache key of a labelled set given as sorted dataset row ids: their bytes.
+
+    Why not a hash: the key lives only in this process's cache, where Python hashes it once (bytes cache their
+    hash) and compares it exactly on a hit; a cryptographic digest cost ~3 µs a cycle for nothing.
+    """
+    return np.ascontiguousarray(sorted_ids, dtype="<i8").tobytes()
 
 
 @dataclass

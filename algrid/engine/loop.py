@@ -335,8 +335,8 @@ class _State:
     cache: ModelCache | None
     # oracle candidates fitted this cycle, by digest: only the winner is reused (and then cached), so the k
     # losing candidates per cycle never evict entries other experiments could share
-    pending: dict[str, CacheEntry] = field(default_factory=dict)
-    current_digest: str = ""  # labelled set of the loop's current model
+    pending: dict[bytes, CacheEntry] = field(default_factory=dict)
+    current_digest: bytes = b""  # labelled set of the loop's current model
     forests: set[bool] = field(
         default_factory=set
     )  # which forest code fit this run's models (version manifest)
