@@ -98,7 +98,8 @@ class _ModalLoop:
 
 def run(config: dict, settings: dict, csv_path: str | None) -> dict:
     from algrid.datasets import PREPROCESSING_VERSION, load_dataset
-    from algrid.engine.loop import _int_seed, initial_pool, seed_sequence, strategy_setting, train_test_ids
+    from algrid.engine.seeds import _int_seed, seed_sequence, strategy_setting
+    from algrid.engine.split import initial_pool, train_test_ids
     from algrid.identity import KEY_SETTINGS
     from algrid.identity import exp_key as identity_exp_key
     from algrid.results import DIMENSIONS
@@ -116,7 +117,7 @@ def run(config: dict, settings: dict, csv_path: str | None) -> dict:
     classes = np.arange(ds.info.classes)
     train_ids, test_ids = train_test_ids(dataset, split, test_size)
     try:  # the engine shows the pool in a fixed pseudo-random order; follow it so the selections match
-        from algrid.engine.loop import pool_order
+        from algrid.engine.split import pool_order
 
         ordered_train = pool_order(dataset, split, test_size, seed)
     except ImportError:

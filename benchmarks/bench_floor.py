@@ -195,7 +195,12 @@ def _floor(configs: list[dict], settings: dict, results: list[Any], learner: str
     import numpy as np
 
     from algrid.datasets import load_dataset
-    from algrid.engine.loop import _int_seed, pool_order, seed_sequence, train_test_ids
+
+    try:
+        from algrid.engine.seeds import _int_seed, seed_sequence
+        from algrid.engine.split import pool_order, train_test_ids
+    except ImportError:  # a checkout from before the engine's split into seeds/split (--before)
+        from algrid.engine.loop import _int_seed, pool_order, seed_sequence, train_test_ids  # type: ignore
     from algrid.learners import make_learner
     from algrid.strategies import get_strategy
 

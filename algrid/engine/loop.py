@@ -3,26 +3,7 @@
 Split -> start set -> ``cycles`` rounds of (query a batch on the last model, the oracle labels it, fit, evaluate).
 The loop is identical for every strategy and implementation; a strategy only supplies ``select(ctx)``.
 
-Determinism: every random choice derives from a ``numpy.random.SeedSequence`` built from a blake2b hash of the
-parts of the configuration that should influence it (never Python's ``hash``):
-
-==================  ==========================================================  ============================
-what                hashed parts                                                 why this set
-==================  ==========================================================  ============================
-train/test split    dataset, split, test_size                                    same split for every strategy
-start set           dataset, split, test_size, initial_pool, start               same start for every strategy
-learner seed        dataset, split, learner, seed                                identical labelled sets give
-                                                                                 identical fits (exact cache)
-pool order          dataset, split, test_size, seed                              position tie-breaks unbiased
-strategy rng/seed   the setting (every dimension but strategy and                strategies that rank alike
-                    implementation) + test_size + preprocessing + cycle          pick alike (fair randomness)
-==================  ==========================================================  ============================
-
-Fair randomness: the strategy's streams (``ctx.rng``, ``ctx.seed``, the global NumPy RNG seeded before each call)
-never depend on the strategy's name or implementation, so two strategies that induce the same ranking break its
-ties alike and a difference between them measures the strategy, not a random stream (see
-``docs/implementations.md`` and :func:`strategy_setting`). The rule changed results of pairs that read those streams;
-their exp_key carries :data:`algrid.strategies.seeding.SEEDING_VERSION`.
+Determinism and fair randomness: every seed, what it is hashed from and why, is in :mod:`algrid.engine.seeds`.
 
 The model is fitted on the labelled set in sorted row-id order, and the pool is shown in a fixed pseudo-random
 order of (dataset, split, test_size, seed) (see :func:`pool_order`), so a labelled set fully determines the fit,
@@ -35,23 +16,28 @@ Per cycle the loop does exactly one fit, one ``predict`` on the test split and (
 
 from __future__ import annotations
 
-import hashlib
-import json
-import sys
 import time
 import warnings
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from threadpoolctl import ThreadpoolController
 
 from algrid.engine.cache import CacheEntry, ModelCache, labeled_digest, process_cache
 from algrid.engine.manifest import forest_code, run_manifest
 from algrid.engine.metrics import classification_metrics, summarize
+from algrid.engine.seeds import (
+    canonical_json,
+    cycle_streams,
+    learner_seed_of,
+    seed_sequence,
+    seed_sequences,
+    strategy_setting,
+)
+from algrid.engine.split import initial_pool, pool_order, start_set, train_test_ids
+from algrid.engine.threads import hold_one_thread, one_thread
 from algrid.engine.trusted import trusted_calls
 from algrid.identity import KEY_SETTINGS, OPTIONAL_KEY_SETTINGS, key_settings_of
 from algrid.identity import exp_key as identity_exp_key
@@ -93,84 +79,6 @@ class StrategyError(RuntimeError):
 # ---------------------------------------------------------------------------------------------- seeding
 
 
-_PLAIN = frozenset({str, int, float, bool})
-
-
-def _canonical(value: Any) -> Any:
-    """JSON-stable form of a configuration value (numpy ints and Python ints hash alike)."""
-    if type(value) in _PLAIN:  # the common case, without the isinstance chain
-        return value
-    if isinstance(value, bool | np.bool_):
-        return bool(value)
-    if isinstance(value, int | np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        return float(value)
-    return str(value)
-
-
-def _payload(parts: Any) -> str:
-    """The canonical JSON of ``parts``: what a seed is hashed from, and so the key of every memo of seeded work
-    (a tuple key would merge ``1``, ``1.0`` and ``True``, which hash to different seeds)."""
-    return json.dumps([_canonical(p) for p in parts], separators=(",", ":"))
-
-
-def seed_sequence(*parts: Any) -> np.random.SeedSequence:
-    """A SeedSequence from a stable blake2b hash of ``parts`` (same parts -> same seed in any process)."""
-    digest = hashlib.blake2b(_payload(parts).encode("utf-8"), digest_size=16).digest()
-    return np.random.SeedSequence(int.from_bytes(digest, "little"))
-
-
-def seed_sequences(parts: list[Any], counters: range) -> list[np.random.SeedSequence]:
-    """``[seed_sequence(*parts, c) for c in counters]``, hashing the shared prefix once (one per cycle)."""
-    return _seed_sequences(_payload(parts), counters)
-
-
-def _seed_sequences(head: str, counters: range) -> list[np.random.SeedSequence]:
-    prefix = hashlib.blake2b((head[:-1] + ("," if head != "[]" else "")).encode("utf-8"), digest_size=16)
-    out = []
-    for c in counters:
-        h = prefix.copy()
-        h.update(f"{int(c)}]".encode())
-        out.append(np.random.SeedSequence(int.from_bytes(h.digest(), "little")))
-    return out
-
-
-@lru_cache(maxsize=256)
-def _cycle_streams(head: str, n_cycles: int) -> tuple[tuple[int, np.random.SeedSequence], ...]:
-    """Per cycle 1..n_cycles: the strategy's int seed and the SeedSequence of its generator.
-
-    They are ``seed_sequence("strategy", *setting, cycle).spawn(2)``'s two children, built directly
-    (``SeedSequence(entropy, spawn_key=(i,))``, what spawn builds, without its bookkeeping). Memoised because every
-    strategy of a setting gets the same streams (fair randomness) and a SeedSequence costs ~8 µs to build: three
-    per cycle were a tenth of a small learner's cycle.
-    """
-    out = []
-    for ss in _seed_sequences(head, range(1, n_cycles + 1)):
-        seed_ss = np.random.SeedSequence(ss.entropy, spawn_key=(0,))
-        out.append((_int_seed(seed_ss), np.random.SeedSequence(ss.entropy, spawn_key=(1,))))
-    return tuple(out)
-
-
-@lru_cache(maxsize=256)
-def _learner_seed(dataset: str, split: int, learner: str, seed: int) -> int:
-    """The learner's seed: one per (dataset, split, learner, seed), so equal labelled sets give equal fits."""
-    return _int_seed(seed_sequence("learner", dataset, split, learner, seed))
-
-
-def strategy_setting(config: dict[str, Any], test_size: float, preprocessing: str) -> list[Any]:
-    """What a strategy's random streams derive from (plus the cycle): the setting, never the strategy or its
-    implementation, so strategies that rank alike break ties alike (docs/implementations.md, "Fair randomness")."""
-    # an optional dimension (query_learner) counts only when set: unset, the streams are those from before it
-    return [config[d] for d in key_dimensions(config) if d not in _NOT_IN_STRATEGY_SEED] + [
-        test_size,
-        preprocessing,
-    ]
-
-
-_NOT_IN_STRATEGY_SEED = frozenset({"strategy", "implementation"})
-
-
 def labels_to_add(settings: dict[str, Any], batch_size: int, n_start: int, n_pool: int) -> int:
     """How many rows the loop labels after the start set: ``cycles`` full batches, or up to ``budget`` labelled
     rows in all (the last batch cut to fit, so every batch size ends at exactly the budget); never more than
@@ -181,123 +89,7 @@ def labels_to_add(settings: dict[str, Any], batch_size: int, n_start: int, n_poo
     return min(int(settings["cycles"]) * batch_size, n_pool)
 
 
-def _int_seed(ss: np.random.SeedSequence) -> int:
-    return int(ss.generate_state(1, dtype=np.uint32)[0])
-
-
 # ---------------------------------------------------------------------------------------------- split and start
-
-
-@lru_cache(maxsize=128)
-def _split_cached(dataset: str, split: int, test_size: float) -> tuple[np.ndarray, np.ndarray]:
-    from sklearn.model_selection import train_test_split
-
-    from algrid.datasets import load_dataset
-
-    y = load_dataset(dataset).y
-    seed = _int_seed(seed_sequence("split", dataset, split, test_size))
-    rows = np.arange(len(y), dtype=np.int64)
-    train, test = train_test_split(rows, test_size=test_size, stratify=y, random_state=seed)
-    train, test = np.sort(train), np.sort(test)
-    train.setflags(write=False)
-    test.setflags(write=False)
-    return train, test
-
-
-def train_test_ids(dataset: str, split: int, test_size: float) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted dataset row ids of the stratified train (= unlabelled pool) and test parts of split ``split``."""
-    return _split_cached(str(dataset), int(split), float(test_size))
-
-
-@lru_cache(maxsize=128)
-def _pool_order_cached(dataset: str, split: int, test_size: float, seed: int) -> np.ndarray:
-    train, _ = _split_cached(dataset, split, test_size)
-    rng = np.random.default_rng(seed_sequence("pool_order", dataset, split, test_size, seed))
-    order = train[rng.permutation(len(train))]
-    order.setflags(write=False)
-    return order
-
-
-def pool_order(dataset: str, split: int, test_size: float, seed: int) -> np.ndarray:
-    """The train row ids in the fixed pseudo-random order in which the pool is shown to strategies.
-
-    Why not row-id order: many shipped files are sorted by class, and strategies break score ties by position,
-    so a row-id-ordered pool made tie-heavy scorers (margin on a 2-sample random forest) query one class first.
-    The order depends only on (dataset, split, test_size, seed), never on the strategy, so every strategy and
-    implementation sees the same pool in the same order (binary least confidence/margin/entropy stay identical).
-    """
-    return _pool_order_cached(str(dataset), int(split), float(test_size), int(seed))
-
-
-def _parse_pool(spec: str) -> tuple[str, int]:
-    method, sep, size = str(spec).partition(":")
-    if not sep or method not in {"per_class", "random", "kmeans"} or not size.isdigit() or int(size) < 1:
-        raise ValueError(
-            f"initial_pool {spec!r} is not per_class:k, random:n or kmeans:n with a positive size"
-        )
-    return method, int(size)
-
-
-def initial_pool(
-    X: np.ndarray, y: np.ndarray, train_ids: np.ndarray, spec: str, rng: np.random.Generator, seed: int
-) -> np.ndarray:
-    """Sorted row ids of the start set drawn from ``train_ids``.
-
-    per_class:k = k random rows of every class (all of a class's rows if it has fewer); random:n = n random
-    rows; kmeans:n = for each of n k-means centroids (seeded) the nearest train row not taken yet.
-    """
-    method, size = _parse_pool(spec)
-    if method == "per_class":
-        y_train = y[train_ids]
-        perm = rng.permutation(len(train_ids))
-        order = perm[np.argsort(y_train[perm], kind="stable")]  # random order inside each class
-        ys = y_train[order]
-        first = np.searchsorted(ys, ys, side="left")
-        rank = np.arange(len(ys)) - first  # position of each row within its class
-        chosen = train_ids[order[rank < size]]
-    elif size > len(train_ids):
-        raise ValueError(
-            f"initial_pool {spec!r} asks for {size} rows but the train split has {len(train_ids)}"
-        )
-    elif method == "random":
-        chosen = train_ids[rng.choice(len(train_ids), size=size, replace=False)]
-    else:
-        from sklearn.cluster import KMeans
-        from sklearn.metrics import pairwise_distances
-
-        X_train = X[train_ids]
-        km = KMeans(n_clusters=size, n_init=1, random_state=seed).fit(X_train)
-        dist = pairwise_distances(km.cluster_centers_, X_train)
-        taken = np.zeros(len(train_ids), dtype=bool)
-        picks = []
-        for row in dist:  # one pass per centroid (size is small), not per pool sample
-            row = np.where(taken, np.inf, row)
-            j = int(np.argmin(row))
-            taken[j] = True
-            picks.append(j)
-        chosen = train_ids[np.array(picks, dtype=np.int64)]
-    return np.sort(chosen.astype(np.int64))
-
-
-@lru_cache(maxsize=256)
-def _start_set(payload: str) -> np.ndarray:
-    """The start set seeded from ``payload`` = ``_payload(["start", dataset, split, test_size, initial_pool,
-    start])``, read-only. Memoised: every strategy of a setting starts from it (a k-means start costs a fit)."""
-    from algrid.datasets import load_dataset
-
-    parts = json.loads(payload)
-    _, dataset, split, test_size, spec, _ = parts
-    ss = seed_sequence(*parts)
-    ds = load_dataset(dataset)
-    ids = initial_pool(
-        ds.X,
-        ds.y,
-        train_test_ids(dataset, split, test_size)[0],
-        spec,
-        np.random.default_rng(ss),
-        _int_seed(ss),
-    )
-    return _read_only(ids)
 
 
 class _CycleContext(QueryContext):
@@ -466,50 +258,6 @@ def _resolve_cache(cache: ModelCache | bool | None) -> ModelCache | None:
     return cache
 
 
-_THREADPOOLS: ThreadpoolController | None = None
-_MODULES_SEEN = -1  # len(sys.modules) when the controller was built
-
-
-def _load_native_pools() -> None:
-    """Load the BLAS and OpenMP runtimes learners use, so that the controller sees (and limits) them.
-
-    Why: threadpoolctl only limits libraries already loaded. In a fresh process whose first call is
-    run_experiment, SciPy (its own OpenBLAS, not NumPy's) and scikit-learn's OpenMP runtime are imported inside the
-    loop, after the limit was set, and kept their default thread counts for the whole process.
-    """
-    import scipy.linalg  # noqa: F401 - SciPy's OpenBLAS
-    from sklearn.utils import _openmp_helpers  # noqa: F401 - scikit-learn's OpenMP runtime
-
-
-_HELD = False  # hold_one_thread() was called: the limit stays for the process's lifetime
-
-
-def hold_one_thread() -> None:
-    """Limit BLAS/OpenMP pools to one thread for the rest of this process.
-
-    For algrid's own worker processes, which only run experiments: ``run_experiment`` then neither sets nor
-    restores the limit around each experiment (~0.1 ms each, a few % of a small learner's experiment). Anywhere
-    else (the Python API, a user's process) the limit is set per experiment and restored after it.
-    """
-    global _HELD
-    _HELD = True
-    _one_thread()
-
-
-def _one_thread() -> AbstractContextManager:
-    """Limit BLAS/OpenMP pools to one thread. The controller (a scan of every loaded library, ~2 ms) is built once
-    per process and again only when modules were imported since (they may have loaded another runtime)."""
-    global _THREADPOOLS, _MODULES_SEEN
-    if _THREADPOOLS is None:
-        _load_native_pools()
-    if _THREADPOOLS is None or len(sys.modules) != _MODULES_SEEN:
-        _THREADPOOLS = ThreadpoolController()
-        _MODULES_SEEN = len(sys.modules)
-        if _HELD:
-            _THREADPOOLS.limit(limits=1)  # never restored: held for the process
-    return nullcontext() if _HELD else _THREADPOOLS.limit(limits=1)
-
-
 def run_experiment(
     config: dict[str, Any],
     settings: dict[str, Any],
@@ -551,7 +299,7 @@ def run_experiment(
     try:
         # One BLAS/OpenMP thread: parallelism is across experiments; nested pools on a busy machine made
         # small k-means/kNN/L-BFGS calls 10-20x slower in measurements.
-        with warnings.catch_warnings(), _one_thread():
+        with warnings.catch_warnings(), one_thread():
             warnings.simplefilter("ignore")  # convergence/deprecation chatter from learners and libraries
             _loop(config, settings, _resolve_cache(cache), result, on_cycle, forests)
     except TimeoutError:
@@ -607,7 +355,7 @@ def _loop(
 
     def fitter(name: str) -> _State:
         """Fits of learner ``name`` on this experiment's labelled sets (seeded and cached per learner kind)."""
-        name_seed = _learner_seed(dataset, split, name, seed)
+        name_seed = learner_seed_of(dataset, split, name, seed)
         return _State(
             X=X,
             y=y,
@@ -633,8 +381,8 @@ def _loop(
 
     # cycle 0: the start set
     t0 = time.perf_counter()
-    start_ids = _start_set(
-        _payload(["start", dataset, split, test_size, config["initial_pool"], config["start"]])
+    start_ids = start_set(
+        canonical_json(["start", dataset, split, test_size, config["initial_pool"], config["start"]])
     )
     query_s = time.perf_counter() - t0
     is_labeled = np.zeros(len(y), dtype=bool)
@@ -658,7 +406,7 @@ def _loop(
         on_cycle(result)
 
     # every cycle's strategy streams, shared by the setting's strategies; only as many cycles as the pool feeds
-    streams = _cycle_streams(_payload(["strategy", *setting]), n_cycles)
+    streams = cycle_streams(canonical_json(["strategy", *setting]), n_cycles)
     for cycle in range(1, n_cycles + 1):
         want = min(
             batch_size, to_label - (len(labeled_ids) - len(start_ids))

@@ -137,7 +137,8 @@ class _CycleReporter:
 def serve(conn: Connection) -> None:
     """Worker loop: receive tasks, run them, stream per-cycle progress and the result back."""
     from algrid.datasets import load_dataset
-    from algrid.engine.loop import hold_one_thread, run_experiment
+    from algrid.engine.loop import run_experiment
+    from algrid.engine.threads import hold_one_thread
 
     hold_one_thread()  # this process only runs experiments: one BLAS/OpenMP thread for good
     baseline = lifetime.data_bytes()  # what the memory cap does not count: the state inherited at start

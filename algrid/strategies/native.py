@@ -2,7 +2,7 @@
 
 Every scorer works on whole arrays (no Python loop over pool samples); the only loops run over the batch, a
 committee, k-means centroids or a documented candidate subsample. Ranking uses :func:`top_k`: highest score
-first, ties broken by pool position (a fixed pseudo-random order, see algrid.engine.loop.pool_order), with scores rounded to 12 decimals so that
+first, ties broken by pool position (a fixed pseudo-random order, see algrid.engine.split.pool_order), with scores rounded to 12 decimals so that
 equivalent formulas (e.g. least confidence, margin and entropy on a binary problem) rank identically despite
 floating-point noise. Names follow the vocabulary shared with the modal/smalltext/skactiveml adapters.
 """

@@ -1,7 +1,7 @@
 """Which version of the strategy-seeding rule an experiment's result depends on (it enters ``exp_key``).
 
 Fair randomness (docs/implementations.md): every random stream a strategy sees derives from the setting and the
-cycle, never from the strategy's name or implementation (:func:`algrid.engine.loop.strategy_setting`). Before
+cycle, never from the strategy's name or implementation (:func:`algrid.engine.seeds.strategy_setting`). Before
 this rule the streams also hashed the (strategy, implementation) pair, so identical rankings (least confidence,
 margin and entropy on binary data) broke their ties differently. The change altered the results of exactly the
 pairs whose selections read those streams (``StrategySpec.uses_rng``); their ``implementation`` value is hashed

@@ -22,15 +22,8 @@ import numpy as np
 
 def export(grid_path: Path, out: Path, starts: int | None = None) -> dict:
     from algrid.datasets import PREPROCESSING_VERSION, load_dataset
-    from algrid.engine.loop import (
-        _int_seed,
-        initial_pool,
-        pool_order,
-        seed_sequence,
-        seed_sequences,
-        strategy_setting,
-        train_test_ids,
-    )
+    from algrid.engine.seeds import _int_seed, seed_sequence, seed_sequences, strategy_setting
+    from algrid.engine.split import initial_pool, pool_order, train_test_ids
     from algrid.grid import load_grid
 
     grid = load_grid(grid_path)
