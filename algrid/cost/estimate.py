@@ -21,6 +21,9 @@ Never per experiment: costs are evaluated once per (dataset, start-set size, bat
 
 A calibration can be re-scaled from a result store's measured ``cpu_s`` (:func:`calibrate_from_store`): one factor
 for the machine, one per learner and one per strategy pair, so projections follow the hardware they will run on.
+
+Where the parts live: the laws and their factors in :mod:`algrid.cost.calibration`, one setting's cost in
+:mod:`algrid.cost.model`; this module prices whole grids and calibrates from stores.
 """
 
 from __future__ import annotations
@@ -29,13 +32,26 @@ import json
 import math
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from algrid.cost.calibration import CALIBRATION_FILE, Calibration, _shipped
+from algrid.cost.model import (
+    _learner_cost,
+    _LearnerCost,
+    _length,
+    _needs_proba,
+    _pair_cost,
+    _pair_cycles,
+    _schedule,
+    _Shape,
+    _shape,
+    _start_size,
+    cycle_limited_seconds,
+    experiment_cpu_seconds,
+)
 from algrid.errors import AlgridError
 
 if TYPE_CHECKING:
@@ -49,337 +65,6 @@ __all__ = [
     "experiment_costs",
     "load_calibration",
 ]
-
-CALIBRATION_FILE = "calibration.json"
-#: A conservative stand-in for strategy pairs without measurements (an uncertainty sampler's cost).
-DEFAULT_STRATEGY: dict[str, float] = {"a": 2e-4, "b": 5e-8, "p": 1.0, "batch": 0.0, "d": 0.0, "k": 1.0}
-
-
-@dataclass
-class Calibration:
-    """Fitted cost laws (CPU seconds) plus correction factors from a store, if any."""
-
-    learners: dict[str, dict[str, Any]]
-    strategies: dict[str, dict[str, Any]]
-    overhead: dict[str, float] = field(default_factory=lambda: {"per_cycle": 5e-4, "per_experiment": 0.01})
-    scale: float = 1.0
-    learner_scale: dict[str, float] = field(default_factory=dict)
-    strategy_scale: dict[str, float] = field(default_factory=dict)
-    source: str = "shipped"
-    machine: dict[str, Any] = field(default_factory=dict)
-    default_strategy: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_STRATEGY))
-
-    @classmethod
-    def from_dict(cls, doc: dict[str, Any], source: str) -> Calibration:
-        try:
-            return cls(
-                learners=dict(doc["learners"]),
-                strategies=dict(doc.get("strategies", {})),
-                overhead=dict(doc.get("overhead", {"per_cycle": 5e-4, "per_experiment": 0.01})),
-                scale=float(doc.get("scale", 1.0)),
-                learner_scale={k: float(v) for k, v in doc.get("learner_scale", {}).items()},
-                strategy_scale={k: float(v) for k, v in doc.get("strategy_scale", {}).items()},
-                source=source,
-                machine=dict(doc.get("machine", {})),
-                default_strategy=dict(doc.get("default_strategy", DEFAULT_STRATEGY)),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise AlgridError(
-                f"{source}: not an algrid calibration file ({type(exc).__name__}: {exc})"
-            ) from None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "version": 1,
-            "learners": self.learners,
-            "strategies": self.strategies,
-            "overhead": self.overhead,
-            "scale": self.scale,
-            "learner_scale": self.learner_scale,
-            "strategy_scale": self.strategy_scale,
-            "machine": self.machine,
-            "default_strategy": self.default_strategy,
-        }
-
-    # ------------------------------------------------------------------------------------------- cost laws
-    def _learner(self, name: str) -> dict[str, Any]:
-        if name in self.learners:
-            return self.learners[name]
-        scaled = _scaled_from_lr(self.learners, name)
-        if scaled is not None:  # a plugin or grid-defined learner: lr's law times its relative cost
-            return scaled
-        try:
-            return self.learners[name]
-        except KeyError:
-            raise AlgridError(
-                f"calibration {self.source}: no cost model for learner {name!r} "
-                f"(known: {', '.join(sorted(self.learners))}); run benchmarks/calibrate.py --learners {name}"
-            ) from None
-
-    def fit_s(self, learner: str, n: np.ndarray, d: float, k: float) -> np.ndarray:
-        """CPU seconds to fit ``learner`` on n labelled rows."""
-        law = self._learner(learner)["fit"]
-        n = np.maximum(np.asarray(n, dtype=np.float64), 1.0)
-        return law["a"] + law["b"] * n ** law["n"] * d ** law["d"] * k ** law["k"]
-
-    def predict_s(self, learner: str, m: np.ndarray | float, n: np.ndarray, d: float) -> np.ndarray:
-        """CPU seconds to predict m rows with a model fitted on n rows."""
-        law = self._learner(learner)["predict"]
-        n = np.maximum(np.asarray(n, dtype=np.float64), 1.0)
-        per_row = law["a"] + law["b"] * n ** law["n"] * d ** law["d"]
-        return law.get("call", 0.0) + np.asarray(m, dtype=np.float64) * per_row
-
-    def strategy(self, pair: str) -> tuple[dict[str, Any], bool]:
-        """(law, calibrated?) of a ``strategy@implementation`` pair."""
-        if pair in self.strategies:
-            return self.strategies[pair], True
-        return self.default_strategy, False
-
-    def query_s(
-        self,
-        pair: str,
-        pool: np.ndarray,
-        batch: np.ndarray,
-        d: float,
-        k: float,
-        labeled: np.ndarray | None = None,
-    ) -> np.ndarray:
-        """CPU seconds of the strategy's own scoring (without model fits/predictions it makes)."""
-        law, _ = self.strategy(pair)
-        pool = np.maximum(np.asarray(pool, dtype=np.float64), 1.0)
-        if law.get("pool_max"):  # the implementation scores a sub-sample of at most pool_max rows
-            pool = np.minimum(pool, float(law["pool_max"]))
-        if law.get("labeled_in_pool") and labeled is not None:  # it also works on every labelled row
-            pool = pool + np.asarray(labeled, dtype=np.float64)
-        batch = np.maximum(np.asarray(batch, dtype=np.float64), 1.0)
-        return law["a"] + law["b"] * pool ** law["p"] * batch ** law["batch"] * d ** law["d"] * k ** law.get(
-            "k", 0.0
-        )
-
-
-def _shipped() -> dict[str, Any]:
-    text = resources.files("algrid.cost").joinpath(CALIBRATION_FILE).read_text(encoding="utf-8")
-    return json.loads(text)
-
-
-def load_calibration(path: str | Path | None = None, *, read_store: StoreReader | None = None) -> Calibration:
-    """The shipped calibration, a calibration JSON file, or a result store directory to calibrate from."""
-    if path is None:
-        return Calibration.from_dict(_shipped(), "shipped " + CALIBRATION_FILE)
-    p = Path(path)
-    if p.is_dir():
-        return calibrate_from_store(p, read_store=read_store)
-    if not p.is_file():
-        raise AlgridError(f"{path}: no such calibration file or result store")
-    try:
-        doc = json.loads(p.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise AlgridError(f"{path}: not a JSON calibration file ({exc})") from None
-    if not isinstance(doc, dict):
-        raise AlgridError(f"{path}: not an algrid calibration file (expected a JSON object)")
-    if "learners" not in doc:  # a partial file (e.g. only correction factors) layers over the shipped one
-        doc = {**_shipped(), **doc}
-    return Calibration.from_dict(doc, str(path))
-
-
-# ---------------------------------------------------------------------------------------------- one setting
-
-
-@dataclass(frozen=True)
-class _Shape:
-    """A dataset's sizes as the loop sees them."""
-
-    train: int
-    test: int
-    features: int
-    classes: int
-
-
-def _shape(dataset: str, test_size: float) -> _Shape:
-    from algrid.datasets import dataset_info
-
-    try:
-        info = dataset_info(dataset)
-    except (KeyError, ValueError, FileNotFoundError) as exc:
-        message = exc.args[0] if exc.args else str(exc)
-        raise AlgridError(f"dataset {dataset!r}: {message}") from None
-    rows = int(info.rows)
-    test = int(math.ceil(test_size * rows))
-    return _Shape(
-        train=rows - test, test=test, features=max(int(info.features), 1), classes=max(int(info.classes), 2)
-    )
-
-
-def _start_size(spec: str, shape: _Shape) -> int:
-    method, _, size = str(spec).partition(":")
-    n = int(size or 1)
-    if method == "per_class":
-        n *= shape.classes
-    return max(min(n, shape.train), 1)
-
-
-def _schedule(
-    shape: _Shape, start: int, batch: int, cycles: int | None, budget: int | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Labelled-set sizes n_0..n_C, and for the C queries the pool sizes and batch sizes (``budget``: the
-    loop labels up to that many rows in all, the last batch cut to fit; see algrid.engine.loop.labels_to_add)."""
-    room = max(shape.train - start, 0)
-    if budget is not None:
-        end = start + min(max(int(budget) - start, 0), room)
-        c = int(math.ceil((end - start) / batch))
-        n = np.minimum(start + batch * np.arange(c + 1, dtype=np.float64), end)
-        pool = shape.train - n[:-1]
-        return n, pool, np.diff(n)
-    assert cycles is not None, "a grid sets cycles or a label budget"
-    c = min(int(cycles), int(math.ceil(room / batch))) if room else 0
-    n = np.minimum(start + batch * np.arange(c + 1, dtype=np.float64), shape.train)
-    pool = shape.train - n[:-1]
-    return n, pool, np.minimum(batch, pool)
-
-
-def _length(settings: dict[str, Any]) -> tuple[int | None, int | None]:
-    """(cycles, budget) of a grid's settings: exactly one is set."""
-    budget = settings.get("budget")
-    return (None, int(budget)) if budget is not None else (int(settings["cycles"]), None)
-
-
-@dataclass
-class _LearnerCost:
-    cycle0: float  # fit + test prediction on the start set (shared by the work group)
-    proba0: float  # pool prediction of the start-set model (shared by the work group)
-    cycles: float  # fits + test predictions of cycles 1..C
-    proba: float  # pool predictions of cycles 1..C-1
-    work: float  # sum over queries of (fit on the labelled set + pool prediction): one unit of learner_work
-    n_cycles: int
-    classes: int
-    # per query cycle 1..C (what a per-cycle time limit sees): fit + test prediction of the new model, the previous
-    # model's pool prediction (cycle 1's is the shared cycle-0 one, counted with the group), one learner_work unit
-    cycle_fits: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    cycle_proba: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    cycle_work: np.ndarray = field(default_factory=lambda: np.zeros(0))
-
-
-def _scaled_from_lr(laws: dict[str, Any], name: str) -> dict[str, Any] | None:
-    """An uncalibrated learner's cost law: ``lr``'s fit and predict laws scaled by its relative cost."""
-    from algrid.learners import BUILTIN_LEARNERS, relative_cost
-
-    factor = relative_cost(name)
-    if name in BUILTIN_LEARNERS or factor is None or "lr" not in laws:  # built-in learners must be calibrated
-        return None
-    out: dict[str, Any] = {}
-    for part, law in laws["lr"].items():
-        if isinstance(law, dict):
-            out[part] = {k: (v * factor if k in ("a", "b", "call") else v) for k, v in law.items()}
-        else:
-            out[part] = law
-    return out
-
-
-def _learner_cost(
-    cal: Calibration, learner: str, shape: _Shape, n: np.ndarray, pool: np.ndarray
-) -> _LearnerCost:
-    d, k = float(shape.features), float(shape.classes)
-    fits = cal.fit_s(learner, n, d, k) + cal.predict_s(learner, shape.test, n, d)
-    proba = cal.predict_s(learner, pool, n[:-1], d) if len(pool) else np.zeros(0)
-    work = cal.fit_s(learner, n[:-1], d, k) + proba if len(pool) else np.zeros(0)
-    return _LearnerCost(
-        cycle0=float(fits[0]),
-        proba0=float(proba[0]) if len(proba) else 0.0,
-        cycles=float(fits[1:].sum()),
-        proba=float(proba[1:].sum()),
-        work=float(work.sum()),
-        n_cycles=len(n),
-        classes=shape.classes,
-        cycle_fits=np.asarray(fits[1:], dtype=np.float64),
-        cycle_proba=np.r_[0.0, proba[1:]] if len(proba) else np.zeros(0),
-        cycle_work=np.asarray(work, dtype=np.float64),
-    )
-
-
-def _pair_cost(
-    cal: Calibration, pair: str, shape: _Shape, pool: np.ndarray, batch: np.ndarray, labeled: np.ndarray
-) -> float:
-    return float(_pair_cycles(cal, pair, shape, pool, batch, labeled).sum())
-
-
-def _pair_cycles(
-    cal: Calibration, pair: str, shape: _Shape, pool: np.ndarray, batch: np.ndarray, labeled: np.ndarray
-) -> np.ndarray:
-    """The strategy's own scoring per query cycle (``labeled``: labelled rows at each query)."""
-    if not len(pool):
-        return np.zeros(0)
-    d, k = float(shape.features), float(shape.classes)
-    return np.asarray(cal.query_s(pair, pool, batch, d, k, labeled=labeled[: len(pool)]), dtype=float)
-
-
-def cycle_limited_seconds(
-    cal: Calibration,
-    learner_cost: _LearnerCost,
-    pair: str,
-    own_cycles: np.ndarray,
-    learner: str,
-    group_size: int,
-    group_proba: bool,
-    cycle_limit_s: float,
-) -> tuple[float, bool]:
-    """(CPU seconds, stopped?) of one experiment when a query cycle over ``cycle_limit_s`` ends the run.
-
-    As the runner does: cycles run until the first one whose projected time exceeds the limit; that cycle costs
-    the limit (it is stopped there) and the run ends as ``timeout``. Cycle 0 (the start set) is not limited.
-    """
-    law, _ = cal.strategy(pair)
-    factor = cal.scale * cal.learner_scale.get(learner, 1.0) * cal.strategy_scale.get(pair, 1.0)
-    lc = learner_cost
-    work = float(law.get("learner_work", 0.0)) * (lc.classes / 2.0) ** float(law.get("learner_work_k", 0.0))
-    per_cycle = lc.cycle_fits + own_cycles + work * lc.cycle_work + cal.overhead.get("per_cycle", 0.0)
-    if _needs_proba(pair, cal):
-        per_cycle = per_cycle + lc.cycle_proba
-    per_cycle = per_cycle * factor
-    shared = lc.cycle0 + (lc.proba0 if group_proba else 0.0)
-    fixed = shared / group_size + cal.overhead.get("per_cycle", 0.0) + cal.overhead.get("per_experiment", 0.0)
-    fixed *= factor
-    over = np.flatnonzero(per_cycle > cycle_limit_s)
-    if not len(over):
-        return fixed + float(per_cycle.sum()), False
-    first = int(over[0])
-    return fixed + float(per_cycle[:first].sum()) + cycle_limit_s, True
-
-
-def _needs_proba(pair: str, cal: Calibration) -> bool:
-    law, calibrated = cal.strategy(pair)
-    if calibrated and "needs_proba" in law:
-        return bool(law["needs_proba"])
-    from algrid.strategies import get_strategy
-
-    name, _, impl = pair.partition("@")
-    try:
-        return bool(get_strategy(name, impl).needs_proba)
-    except KeyError:
-        return True
-
-
-def experiment_cpu_seconds(
-    cal: Calibration,
-    learner_cost: _LearnerCost,
-    pair: str,
-    own: float,
-    learner: str,
-    group_size: int,
-    group_proba: bool,
-) -> float:
-    """Projected CPU seconds of one experiment (its share of the work group's cycle-0 cost included)."""
-    law, _ = cal.strategy(pair)
-    needs = _needs_proba(pair, cal)
-    shared = learner_cost.cycle0 + (learner_cost.proba0 if group_proba else 0.0)
-    t = shared / group_size
-    t += learner_cost.cycles + (learner_cost.proba if needs else 0.0)
-    work = float(law.get("learner_work", 0.0)) * (learner_cost.classes / 2.0) ** float(
-        law.get("learner_work_k", 0.0)
-    )
-    t += own + work * learner_cost.work
-    t += cal.overhead.get("per_cycle", 0.0) * learner_cost.n_cycles + cal.overhead.get("per_experiment", 0.0)
-    return t * cal.scale * cal.learner_scale.get(learner, 1.0) * cal.strategy_scale.get(pair, 1.0)
-
 
 # ---------------------------------------------------------------------------------------------- whole grids
 
@@ -594,6 +279,26 @@ def estimate_grid(
 
 
 # ---------------------------------------------------------------------------------------------- from a store
+
+
+def load_calibration(path: str | Path | None = None, *, read_store: StoreReader | None = None) -> Calibration:
+    """The shipped calibration, a calibration JSON file, or a result store directory to calibrate from."""
+    if path is None:
+        return Calibration.from_dict(_shipped(), "shipped " + CALIBRATION_FILE)
+    p = Path(path)
+    if p.is_dir():
+        return calibrate_from_store(p, read_store=read_store)
+    if not p.is_file():
+        raise AlgridError(f"{path}: no such calibration file or result store")
+    try:
+        doc = json.loads(p.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise AlgridError(f"{path}: not a JSON calibration file ({exc})") from None
+    if not isinstance(doc, dict):
+        raise AlgridError(f"{path}: not an algrid calibration file (expected a JSON object)")
+    if "learners" not in doc:  # a partial file (e.g. only correction factors) layers over the shipped one
+        doc = {**_shipped(), **doc}
+    return Calibration.from_dict(doc, str(path))
 
 
 #: What a store reader gives the calibration: the runs table (dimensions, status, cpu_s) and the grid settings.
