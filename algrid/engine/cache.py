@@ -22,7 +22,7 @@ import numpy as np
 
 from algrid import config
 
-__all__ = ["CacheEntry", "ModelCache", "labeled_digest", "process_cache"]
+__all__ = ["CacheEntry", "ModelCache", "labeled_key", "process_cache"]
 
 #: Default capacity: entries, and an approximate memory budget for models + pool probabilities.
 DEFAULT_MAX_ENTRIES = 256
@@ -73,7 +73,7 @@ def approx_nbytes(obj: Any, _depth: int = 0, _seen: set[int] | None = None) -> i
     return total
 
 
-def labeled_digest(sorted_ids: np.ndarray) -> bytes:
+def labeled_key(sorted_ids: np.ndarray) -> bytes:
     """The cache key of a labelled set given as sorted dataset row ids: their bytes.
 
     Why not a hash: the key lives only in this process's cache, where Python hashes it once (bytes cache their
@@ -91,9 +91,8 @@ class CacheEntry:
     proba_pool: np.ndarray | None = None  # read-only, filled on first use
     extras: dict[str, Any] = field(default_factory=dict)
     nbytes: int = 0  # approximate footprint, maintained by ModelCache
-    forest: bool | None = (
-        None  # fitted by the fast forest (True), scikit-learn's (False), or no forest (None)
-    )
+    # fitted by the fast forest (True), scikit-learn's (False), or no forest (None): the run's version manifest
+    forest: bool | None = None
 
 
 class ModelCache:

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from algrid.engine.cache import CacheEntry, ModelCache, labeled_digest, process_cache
+from algrid.engine.cache import CacheEntry, ModelCache, labeled_key, process_cache
 from algrid.engine.manifest import forest_code, run_manifest
 from algrid.engine.metrics import classification_metrics, summarize
 from algrid.engine.seeds import (
@@ -125,10 +125,10 @@ class _State:
     learner_seed: int
     key_prefix: tuple
     cache: ModelCache | None
-    # oracle candidates fitted this cycle, by digest: only the winner is reused (and then cached), so the k
+    # oracle candidates fitted this cycle, by labelled-set key: only the winner is reused (and then cached), so the k
     # losing candidates per cycle never evict entries other experiments could share
     pending: dict[bytes, CacheEntry] = field(default_factory=dict)
-    current_digest: bytes = b""  # labelled set of the loop's current model
+    current_set: bytes = b""  # labelled set of the loop's current model
     forests: set[bool] = field(
         default_factory=set
     )  # which forest code fit this run's models (version manifest)
@@ -161,12 +161,12 @@ class _State:
         and pool rows in one pass (the fast forest: one traversal per tree) then fills ``proba_pool`` right away,
         with the values :meth:`proba` would compute; other learners keep computing it lazily (so a learner whose
         ``predict_proba`` fails still fails at the query, as before)."""
-        digest = labeled_digest(labeled_ids)
-        key = self.key_prefix + (digest,)
-        entry = self.pending.get(digest)
+        set_key = labeled_key(labeled_ids)
+        key = self.key_prefix + (set_key,)
+        entry = self.pending.get(set_key)
         if not candidate:
             self.pending.clear()
-            self.current_digest = digest
+            self.current_set = set_key
         if entry is None and self.cache is not None:
             entry = self.cache.get(key, count=not candidate)
             if entry is not None:
@@ -187,7 +187,7 @@ class _State:
             entry = CacheEntry(model=model, metrics=metrics, proba_pool=proba, forest=_fit_path(model))
         self._note_forest(entry)
         if candidate:
-            self.pending[digest] = entry
+            self.pending[set_key] = entry
         elif self.cache is not None:
             self.cache.put(key, entry)
         return entry
@@ -204,7 +204,7 @@ class _State:
             proba.setflags(write=False)
             entry.proba_pool = proba
             if self.cache is not None:
-                self.cache.grew(self.key_prefix + (self.current_digest,), proba.nbytes)
+                self.cache.grew(self.key_prefix + (self.current_set,), proba.nbytes)
         return entry.proba_pool
 
 

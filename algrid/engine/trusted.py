@@ -5,7 +5,7 @@ infinity on every ``fit`` and ``predict``: 0.1-0.2 ms a cycle, 6-10 % of the CPU
 (benchmarks/BENCHMARKS.md, section 14). The loop makes both checks once instead:
 
 * the parameters of algrid's built-in learners are constants, checked by scikit-learn in
-  ``tests/test_learners.py``; plugin and grid-defined learners keep scikit-learn's check on every fit, since their
+  ``tests/test_trusted.py``; plugin and grid-defined learners keep scikit-learn's check on every fit, since their
   factories may build anything;
 * a dataset's rows are scanned for NaN and infinity once per dataset and process. Preprocessing imputes and
   refuses infinities, but a plugin's source may return anything; a dataset that fails the scan keeps
